@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+// 64-bit fields decode to plain numbers, not Long objects: ids Vela hands out stay far below 2^53,
+// and the only larger values clients send are the earliest/latest sentinels (see message-id.ts).
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
+
+const protoPath = fileURLToPath(new URL('../../proto/PulsarApi.proto', import.meta.url));
+const root = new protobuf.Root();
+root.loadSync(protoPath, { keepCase: true });
+root.resolveAll();
+
+export const BaseCommandType = root.lookupType('pulsar.proto.BaseCommand');
+export const MessageMetadataType = root.lookupType('pulsar.proto.MessageMetadata');
+export const SingleMessageMetadataType = root.lookupType('pulsar.proto.SingleMessageMetadata');
+
+/** protobufjs accepts {low, high} for 64-bit fields; this is 2^64-1, Pulsar's "-1" request id. */
+export const UINT64_MINUS_ONE = { low: -1, high: -1, unsigned: true } as unknown as number;
