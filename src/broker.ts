@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { AdminServer } from './admin/http-server.js';
+import { renderMetrics } from './admin/metrics.js';
+import { PulsarServer } from './broker/server.js';
+import type { BrokerContext } from './broker/context.js';
+import { defaultConfig, type BrokerConfig } from './config/config.js';
+import { silentLogger, type Logger } from './config/logger.js';
+import { createMemoryStorage, openFileStorage } from './storage/index.js';
+import type { Storage } from './storage/types.js';
+import { TopicRegistry } from './topic/registry.js';
+
+export interface RunningBroker {
+  readonly port: number;
+  readonly httpPort: number;
+  readonly serviceUrl: string;
+  readonly webServiceUrl: string;
+  /** Flush cursors, fsync and close everything. */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../package.json') as { version: string }).version;
+
+/** Starts a broker in this process: no globals, everything closable, ports 0 allowed. */
+export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger: Logger = silentLogger): Promise<RunningBroker> {
+  const config: BrokerConfig = { ...defaultConfig, ...overrides };
+  const storage: Storage = config.storage === 'memory' ? createMemoryStorage() : await openFileStorage(config.dataDir);
+  const registry = new TopicRegistry(storage, {
+    readBatchSize: config.dispatcherMaxReadBatchSize,
+    failoverDelayMs: config.activeConsumerFailoverDelayMs,
+    cursorFlushIntervalMs: config.cursorFlushIntervalMs,
+    maxUnackedMessagesPerConsumer: 50_000,
+    allowAutoSubscriptionCreation: config.allowAutoSubscriptionCreation,
+    allowAutoTopicCreation: config.allowAutoTopicCreation,
+  }, logger);
+  let port = config.port;
+  let httpPort = config.httpPort;
+  let producerCounter = 0;
+  let connectionCounter = 0;
+  const serviceUrl = () => `pulsar://${config.advertisedAddress}:${port}`;
+  const webServiceUrl = () => `http://${config.advertisedAddress}:${httpPort}`;
+  const ctx: BrokerContext = {
+    config, registry, logger,
+    serverVersion: `Vela ${VERSION}`,
+    brokerServiceUrl: serviceUrl,
+    nextProducerName: () => `${config.clusterName}-0-${producerCounter++}`,
+    nextConnectionId: () => connectionCounter++,
+  };
+  const pulsar = new PulsarServer(ctx);
+  const admin = new AdminServer({
+    registry, clusterName: config.clusterName, version: VERSION,
+    brokerServiceUrl: serviceUrl, webServiceUrl,
+    metrics: () => renderMetrics(registry, config.clusterName, pulsar.connectionCount()),
+  });
+  try {
+    port = await pulsar.listen(config.port, config.bindAddress);
+    httpPort = await admin.listen(config.httpPort, config.bindAddress);
+  } catch (error) {
+    await pulsar.close().catch(() => undefined);
+    await storage.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    port, httpPort, serviceUrl: serviceUrl(), webServiceUrl: webServiceUrl(),
+    close: () => (closing ??= (async () => {
+      await Promise.all([pulsar.close(), admin.close()]);
+      await registry.closeAll();
+      await storage.close();
+    })()),
+  };
+}

@@ -1,0 +1,225 @@
+import type { BrokerContext } from './context.js';
+import { decodeCommand, newCloseConsumer, newMessageHeader, newActiveConsumerChange, PING_FRAME, PONG_FRAME, newError } from '../protocol/commands.js';
+import { FRAME_PADDING_BYTES, FrameDecoder, FrameError, type Frame } from '../protocol/frame.js';
+import { CommandType, type BaseCommand } from '../protocol/wire-types.js';
+import type { Position } from '../storage/types.js';
+import type { ConsumerSender } from '../subscription/consumer.js';
+import { toServerError } from './error-codes.js';
+import { handleConnect } from './handlers/connect.js';
+import { commandHandlers } from './handlers/index.js';
+import type { ConsumerBinding, ProducerBinding } from './bindings.js';
+
+/** The socket surface a connection needs; a net.Socket, or an in-memory duplex in tests. */
+export interface Transport {
+  write(data: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  end(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'drain' | 'close', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  readonly writableNeedDrain: boolean;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
+
+type State = 'awaiting-connect' | 'connected' | 'closed';
+
+/**
+ * One client connection: the state machine (awaiting CONNECT → connected → closed), the single
+ * switch on command type (handlers/index.ts), batched writes and keep-alive.
+ */
+export class Connection implements ConsumerSender {
+  readonly id: number;
+  readonly remoteAddress: string;
+  protocolVersion = 0;
+  clientVersion = '';
+  readonly producers = new Map<number, ProducerBinding>();
+  readonly consumers = new Map<number, ConsumerBinding>();
+  /** Producer ids the broker closed recently: late SENDs for them are ignored (ServerCnx.recentlyClosedProducers). */
+  readonly recentlyClosedProducers = new Set<number>();
+  pendingPublishes = 0;
+  private state: State = 'awaiting-connect';
+  private readonly decoder: FrameDecoder;
+  private corked = false;
+  private readingPaused = false;
+  private receivedSincePing = true;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly transport: Transport, readonly ctx: BrokerContext) {
+    this.id = ctx.nextConnectionId();
+    this.remoteAddress = `${transport.remoteAddress ?? 'local'}:${transport.remotePort ?? 0}`;
+    this.decoder = new FrameDecoder(ctx.config.maxMessageSizeBytes + FRAME_PADDING_BYTES);
+    transport.on('data', (chunk) => this.onData(chunk));
+    transport.on('drain', () => this.onDrain());
+    transport.on('close', () => this.onClosed());
+    transport.on('error', (error) => ctx.logger.debug(`connection ${this.remoteAddress} error`, error));
+    this.keepAliveTimer = setInterval(() => this.keepAlive(), ctx.config.keepAliveIntervalMs);
+    this.keepAliveTimer.unref();
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  write(frame: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.corkForThisTick();
+    this.transport.write(frame);
+  }
+
+  sendMessage(consumerId: number, position: Position, partition: number, redeliveryCount: number, entry: Buffer): void {
+    const messageId = { ledgerId: position.ledgerId, entryId: position.entryId, partition };
+    this.write(newMessageHeader(consumerId, messageId, redeliveryCount, entry.length));
+    this.write(entry);
+  }
+
+  sendActiveConsumerChange(consumerId: number, isActive: boolean): void {
+    // Clients below v12 do not know the command (PulsarCommandSenderImpl).
+    if (this.protocolVersion >= 12) this.write(newActiveConsumerChange(consumerId, isActive));
+  }
+
+  sendCloseConsumer(consumerId: number): void {
+    const binding = this.consumers.get(consumerId);
+    if (!binding) return;
+    this.consumers.delete(consumerId);
+    void binding.topic.unsubscribeConsumer(binding.subscription, binding.consumer);
+    if (this.protocolVersion >= 5) this.write(newCloseConsumer(consumerId));
+    else this.close('consumer closed by broker');
+  }
+
+  isWritable(): boolean {
+    return !this.transport.writableNeedDrain;
+  }
+
+  /** Answers a request with ERROR, mapping the broker error to its wire code. */
+  sendError(requestId: number, error: unknown): void {
+    const { code, message } = toServerError(error);
+    this.write(newError(requestId, code, message));
+  }
+
+  publishStarted(): void {
+    this.pendingPublishes++;
+    if (!this.readingPaused && this.pendingPublishes >= this.ctx.config.maxPendingPublishRequestsPerConnection) {
+      this.readingPaused = true;
+      this.transport.pause();
+    }
+  }
+
+  publishFinished(): void {
+    this.pendingPublishes--;
+    if (this.readingPaused && this.pendingPublishes <= this.ctx.config.maxPendingPublishRequestsPerConnection / 2) {
+      this.readingPaused = false;
+      this.transport.resume();
+    }
+  }
+
+  /** Closes this client's connection only; everything it owned is released. */
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.ctx.logger.debug(`closing connection ${this.remoteAddress}: ${reason}`);
+    this.state = 'closed';
+    this.transport.end();
+    setTimeout(() => this.transport.destroy(), 1000).unref();
+    this.release();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.receivedSincePing = true;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.close(error instanceof FrameError ? error.message : String(error));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.state === 'closed') return;
+      this.handleFrame(frame);
+    }
+  }
+
+  private handleFrame(frame: Frame): void {
+    let command: BaseCommand;
+    try {
+      command = decodeCommand(frame.command);
+    } catch (error) {
+      this.close((error as Error).message);
+      return;
+    }
+    if (this.state === 'awaiting-connect') {
+      if (command.type !== CommandType.CONNECT || !command.connect) {
+        this.close(`command ${command.type} before CONNECT`);
+        return;
+      }
+      this.state = 'connected';
+      handleConnect(this, command.connect);
+      return;
+    }
+    this.dispatch(command, frame.payload);
+  }
+
+  private dispatch(command: BaseCommand, payload: Buffer | undefined): void {
+    if (command.type === CommandType.PING) return this.write(PONG_FRAME);
+    if (command.type === CommandType.PONG) return;
+    const handler = commandHandlers[command.type];
+    if (!handler) {
+      this.close(`unsupported command type ${command.type}`);
+      return;
+    }
+    try {
+      const result = handler(this, command, payload);
+      if (result) result.catch((error: unknown) => this.failHandler(command, error));
+    } catch (error) {
+      this.failHandler(command, error);
+    }
+  }
+
+  private failHandler(command: BaseCommand, error: unknown): void {
+    this.ctx.logger.error(`command ${command.type} from ${this.remoteAddress} failed`, error);
+    this.close('internal error');
+  }
+
+  private keepAlive(): void {
+    if (this.state !== 'connected') {
+      if (this.state === 'awaiting-connect') this.close('no CONNECT within the keep-alive interval');
+      return;
+    }
+    if (!this.receivedSincePing) {
+      this.close('keep-alive timeout');
+      return;
+    }
+    this.receivedSincePing = false;
+    if (this.protocolVersion >= 1) this.write(PING_FRAME);
+  }
+
+  private corkForThisTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.transport.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.transport.uncork();
+    });
+  }
+
+  private onDrain(): void {
+    for (const binding of this.consumers.values()) binding.subscription.notify();
+  }
+
+  private onClosed(): void {
+    this.state = 'closed';
+    this.release();
+  }
+
+  private release(): void {
+    clearInterval(this.keepAliveTimer);
+    for (const binding of this.producers.values()) binding.topic.removeProducer(binding);
+    this.producers.clear();
+    for (const binding of this.consumers.values()) void binding.topic.unsubscribeConsumer(binding.subscription, binding.consumer);
+    this.consumers.clear();
+  }
+}
