@@ -11,8 +11,8 @@ import type { BrokerContext } from './context.js';
 
 const TOPIC = 'persistent://public/default/conn-test';
 
-function newContext(): BrokerContext {
-  const config = { ...defaultConfig, storage: 'memory' as const, cursorFlushIntervalMs: 10 };
+function newContext(keepAliveIntervalMs = 30_000): BrokerContext {
+  const config = { ...defaultConfig, storage: 'memory' as const, cursorFlushIntervalMs: 10, keepAliveIntervalMs };
   const registry = new TopicRegistry(createMemoryStorage(), {
     readBatchSize: 100, failoverDelayMs: 0, cursorFlushIntervalMs: 10, maxUnackedMessagesPerConsumer: 50_000,
     allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
@@ -145,5 +145,20 @@ describe('Connection', () => {
     await a.next(CommandType.SUCCESS);
     a.send(CommandType.SUBSCRIBE, 'subscribe', { topic: TOPIC, subscription: 'x', subType: 0, consumer_id: 2, request_id: 2 });
     expect((await a.next(CommandType.ERROR)).command.error).toMatchObject({ request_id: 2, error: ServerError.ConsumerBusy });
+  });
+
+  it('pings an idle client and closes a connection that stays silent (keep-alive)', async () => {
+    const ctx = newContext(50);
+    const silent = connectClient(ctx);
+    await silent.connect();
+    await silent.next(CommandType.PING);
+    expect(await silent.waitClosed(1000)).toBe(true);
+    const lively = connectClient(ctx);
+    await lively.connect();
+    for (let i = 0; i < 4; i++) {
+      await lively.next(CommandType.PING);
+      lively.send(CommandType.PONG, 'pong', {});
+    }
+    expect(lively.closed).toBe(false);
   });
 });

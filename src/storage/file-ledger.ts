@@ -40,9 +40,10 @@ export async function openFileLedger(
 ): Promise<InstrumentedLedger> {
   const directory = join(ctx.layout.ledgersDirectory, ledgerDirectoryName(name));
   const meta = await prepareDirectory(ctx, directory, name);
-  const segments = await recoverSegments(ctx, directory, name);
-  const newest = segments[segments.length - 1];
-  if (newest !== undefined) await ctx.counter.ensureAbove(newest.ledgerId);
+  const ledgerIds = segmentIdsIn(await ctx.io.readdir(directory));
+  // Never reuse an id seen on disk, even of a segment about to be deleted as empty.
+  if (ledgerIds.length > 0) await ctx.counter.ensureAbove(ledgerIds[ledgerIds.length - 1]!);
+  const segments = await recoverSegments(ctx, directory, name, ledgerIds);
   const backend = fileBackend(ctx, name, directory, new Set(segments));
   return openLedgerCore(name, backend, { segments, trimmedPosition: meta.trimmedPosition }, ctx.options, hooks);
 }
@@ -63,10 +64,15 @@ async function prepareDirectory(ctx: FileLedgerContext, directory: string, name:
 }
 
 /** Recovers every segment file; empty ones (nothing survived, or never written) are deleted. */
-async function recoverSegments(ctx: FileLedgerContext, directory: string, name: string): Promise<SegmentFile[]> {
+async function recoverSegments(
+  ctx: FileLedgerContext,
+  directory: string,
+  name: string,
+  ledgerIds: readonly number[],
+): Promise<SegmentFile[]> {
   const kept: SegmentFile[] = [];
   let deletedAny = false;
-  for (const ledgerId of segmentIdsIn(await ctx.io.readdir(directory))) {
+  for (const ledgerId of ledgerIds) {
     const path = join(directory, segmentFileName(ledgerId));
     const handle = await ctx.io.open(path, 'readwrite');
     const scan = await recoverSegment(handle, ledgerId, ctx.fsync).finally(() => handle.close());
