@@ -28,6 +28,9 @@ export interface Transport {
 
 type State = 'awaiting-connect' | 'connected' | 'closed';
 
+/** Pulsar's connectionLivenessCheckTimeoutMillis. */
+const LIVENESS_TIMEOUT_MS = 5000;
+
 /**
  * One client connection: the state machine (awaiting CONNECT → connected → closed), the single
  * switch on command type (handlers/index.ts), batched writes and keep-alive.
@@ -47,6 +50,8 @@ export class Connection implements ConsumerSender {
   private corked = false;
   private readingPaused = false;
   private receivedSincePing = true;
+  private livenessWaiters: Array<() => void> = [];
+  private livenessProbe: Promise<boolean> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly transport: Transport, readonly ctx: BrokerContext) {
@@ -127,8 +132,32 @@ export class Connection implements ConsumerSender {
     this.release();
   }
 
+  /**
+   * Pulsar ServerCnx.checkConnectionLiveness: PING and wait for any data; silence within the
+   * timeout closes the connection. Used before refusing a producer name or an Exclusive slot.
+   */
+  isAlive(timeoutMs = LIVENESS_TIMEOUT_MS): Promise<boolean> {
+    if (this.state === 'closed') return Promise.resolve(false);
+    this.livenessProbe ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.livenessProbe = undefined;
+        this.close('no answer to the liveness probe');
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.livenessWaiters.push(() => {
+        clearTimeout(timer);
+        this.livenessProbe = undefined;
+        resolve(this.state !== 'closed');
+      });
+      this.write(PING_FRAME);
+    });
+    return this.livenessProbe;
+  }
+
   private onData(chunk: Buffer): void {
     this.receivedSincePing = true;
+    if (this.livenessWaiters.length > 0) this.livenessWaiters.splice(0).forEach((wake) => wake());
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
@@ -217,6 +246,7 @@ export class Connection implements ConsumerSender {
 
   private release(): void {
     clearInterval(this.keepAliveTimer);
+    this.livenessWaiters.splice(0).forEach((wake) => wake());
     for (const binding of this.producers.values()) binding.topic.removeProducer(binding);
     this.producers.clear();
     for (const binding of this.consumers.values()) void binding.topic.unsubscribeConsumer(binding.subscription, binding.consumer);

@@ -94,7 +94,8 @@ describe('file storage', () => {
     const trim = ledger.trimBefore(p[50]!);
     const results = await Promise.all(reads);
     expect(await trim).toBe(5);
-    for (const entries of results.slice(5)) expect(entries).toHaveLength(15 - (entries === results[9] ? 5 : 0));
+    // Reads that started below the trim point may come back empty or whole; the others are untouched.
+    expect(results.slice(5).map((entries) => entries.length)).toEqual([15, 15, 15, 15, 10]);
     expect((await ledger.read(ZERO, 1000)).map((e) => e.data.toString())[0]).toBe('entry-50');
   });
 

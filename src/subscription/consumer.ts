@@ -9,6 +9,8 @@ export interface ConsumerSender {
   sendCloseConsumer(consumerId: number): void;
   /** False while the socket's write buffer is over its high-water mark. */
   isWritable(): boolean;
+  /** Probes the connection (PING, wait for any reply); a connection that stays silent is closed. */
+  isAlive(): Promise<boolean>;
   readonly remoteAddress: string;
 }
 

@@ -59,9 +59,17 @@ export class Subscription {
     return this.dispatcher?.connectedConsumers() ?? [];
   }
 
-  /** Pulsar AbstractSubscription.checkForConsumerCompatibilityErrorWithDispatcher + dispatcher add rules. */
-  addConsumer(consumer: Consumer): void {
+  /**
+   * Pulsar AbstractSubscription.checkForConsumerCompatibilityErrorWithDispatcher plus the dispatcher's
+   * add rules. A connected Exclusive consumer is probed first: a dead connection loses its place.
+   */
+  async addConsumer(consumer: Consumer): Promise<void> {
     if (this.deleted) throw new BrokerError('SubscriptionNotFound', `Subscription ${this.name} was deleted`);
+    if (this.type === SubType.Exclusive && consumer.subType === SubType.Exclusive) {
+      for (const existing of [...this.consumers()]) {
+        if (!(await existing.sender.isAlive())) this.removeConsumer(existing);
+      }
+    }
     const connected = this.consumers();
     if (connected.length > 0 && this.type !== consumer.subType) {
       throw new BrokerError('ConsumerBusy', 'Subscription is of different type');

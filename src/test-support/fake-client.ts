@@ -20,6 +20,8 @@ export class FakeClient {
   private readonly waiters: Array<() => void> = [];
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
   closed = false;
+  /** Answer the broker's PINGs like real clients do. */
+  autoPong = true;
 
   constructor() {
     const client = this;
@@ -27,7 +29,9 @@ export class FakeClient {
       read() {},
       write(chunk: Buffer, _encoding, callback) {
         for (const frame of client.decoder.push(chunk)) {
-          client.received.push({ command: decodeCommand(frame.command) as Received['command'], payload: frame.payload });
+          const command = decodeCommand(frame.command) as Received['command'];
+          if (command.type === 18 && client.autoPong) setImmediate(() => client.send(19, 'pong', {}));
+          client.received.push({ command, payload: frame.payload });
         }
         client.waiters.splice(0).forEach((wake) => wake());
         callback();

@@ -30,6 +30,9 @@ export class FakeSender implements ConsumerSender {
   isWritable(): boolean {
     return this.writable;
   }
+  async isAlive(): Promise<boolean> {
+    return true;
+  }
   sequenceIds(consumerId?: number): number[] {
     return this.delivered.filter((d) => consumerId === undefined || d.consumerId === consumerId).map((d) => d.sequenceId);
   }

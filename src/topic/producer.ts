@@ -5,8 +5,8 @@ export interface ProducerHandle {
   readonly epoch: number;
   /** Identifies the connection, for Pulsar's reconnect rule (same connection + id + higher epoch). */
   readonly connectionId: number;
-  /** Whether the owning connection still works (Pulsar's liveness probe before refusing a name). */
-  isConnected(): boolean;
+  /** Whether the owning connection still answers (Pulsar's liveness probe before refusing a name). */
+  isAlive(): Promise<boolean>;
   /** Broker-initiated close (topic deleted or unloaded). */
   close(): void;
   msgInCounter: number;

@@ -67,11 +67,11 @@ export class Topic {
     return position;
   }
 
-  addProducer(producer: ProducerHandle): void {
+  async addProducer(producer: ProducerHandle): Promise<void> {
     const existing = this.producers.get(producer.name);
     if (existing) {
       const reconnect = existing.connectionId === producer.connectionId && existing.producerId === producer.producerId;
-      if (!reconnect && existing.isConnected()) {
+      if (!reconnect && (await existing.isAlive()) && this.producers.get(producer.name) === existing) {
         throw new BrokerError('ProducerBusy', `Producer with name '${producer.name}' is already connected to topic '${this.name}'`);
       }
       existing.close();
@@ -107,7 +107,7 @@ export class Topic {
       sender: request.sender,
       maxUnackedMessages: request.subType === SubType.Shared ? this.settings.maxUnackedMessagesPerConsumer : 0,
     });
-    subscription.addConsumer(consumer);
+    await subscription.addConsumer(consumer);
     return { subscription, consumer };
   }
 

@@ -38,10 +38,10 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
       tail: Promise.resolve(),
       msgInCounter: 0,
       bytesInCounter: 0,
-      isConnected: () => conn.isOpen,
+      isAlive: () => conn.isAlive(),
       close: () => closeProducerFromBroker(conn, binding),
     };
-    topic.addProducer(binding);
+    await topic.addProducer(binding);
     if (!conn.isOpen) {
       topic.removeProducer(binding);
       return;
