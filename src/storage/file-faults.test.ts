@@ -213,6 +213,16 @@ describe('file storage under injected I/O failures', () => {
     expect(await readTexts(again)).toEqual(['entry-0', 'entry-1']);
   });
 
+  it('retries opening a sealed segment for reading after a failed open', async () => {
+    const first = await open({ maxSegmentEntries: 2 });
+    await appendMany(await first.openLedger('t1'), 4);
+    await first.close();
+    const ledger = await (await open({ maxSegmentEntries: 2, tailCacheBytes: 0 })).openLedger('t1');
+    faults.failNext('open', 'EMFILE');
+    await expect(ledger.read(ZERO, 10)).rejects.toMatchObject({ code: 'EMFILE' });
+    expect(await ledger.read(ZERO, 10)).toHaveLength(4);
+  });
+
   it('surfaces a failed disk read to the reader without breaking the ledger', async () => {
     const storage = await open({ tailCacheBytes: 0 });
     const ledger = await storage.openLedger('t1');

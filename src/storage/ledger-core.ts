@@ -11,6 +11,7 @@ import type {
   RecoveredLedger,
   SegmentBackend,
   SegmentHandle,
+  SegmentReadRequest,
 } from './segment-backend.js';
 import {
   countEntriesBetween,
@@ -74,6 +75,7 @@ class LedgerCore<S extends SegmentHandle> implements InstrumentedLedger {
     this.requireOpen();
     requirePosition('from', from);
     requireCount('maxEntries', maxEntries);
+    if (maxBytes !== undefined) requireCount('maxBytes', maxBytes);
     const entries: Entry[] = [];
     let remainingBytes = maxBytes ?? this.options.defaultReadMaxBytes;
     const start = firstSegmentAtOrAfter(this.segmentList, from.ledgerId);
@@ -95,7 +97,7 @@ class LedgerCore<S extends SegmentHandle> implements InstrumentedLedger {
   }
 
   /** null when the segment was trimmed while being read: its entries are gone, skip it. */
-  private async readSegment(segment: S, request: Parameters<SegmentBackend<S>['readEntries']>[1]) {
+  private async readSegment(segment: S, request: SegmentReadRequest): Promise<Buffer[] | null> {
     try {
       return await this.backend.readEntries(segment, request);
     } catch (error) {

@@ -4,6 +4,7 @@
  */
 import { StorageError } from './errors.js';
 import type { LedgerCoreHooks } from './ledger-core.js';
+import { requireLedgerName } from './options.js';
 
 export class LedgerRegistry<L extends { close(): Promise<void> }> implements LedgerCoreHooks {
   private readonly open = new Map<string, Promise<L>>();
@@ -11,6 +12,7 @@ export class LedgerRegistry<L extends { close(): Promise<void> }> implements Led
   private closed = false;
 
   async get(name: string, create: () => Promise<L>): Promise<L> {
+    requireLedgerName(name);
     this.requireOpen();
     for (let done = this.closing.get(name); done !== undefined; done = this.closing.get(name)) {
       await done.catch(() => undefined);

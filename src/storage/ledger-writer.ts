@@ -141,10 +141,7 @@ export class LedgerWriter<S extends SegmentHandle> {
     const segment = this.current;
     const firstEntryId = segment.entryCount;
     try {
-      await this.backend.appendBatch(
-        segment,
-        batch.map((pending) => pending.data),
-      );
+      await this.backend.appendBatch(segment, batch.map((pending) => pending.data));
     } catch (error) {
       // Anything but a clean, rolled-back write failure leaves bytes of unknown durability behind.
       if (!(error instanceof SegmentWriteError) || error.durabilityUnknown) this.fenceCause = error;

@@ -55,3 +55,12 @@ export function requireCount(name: string, value: number): void {
     throw new StorageError('INVALID_ARGUMENT', `${name} must be an integer >= 0, got ${value}`);
   }
 }
+
+/** Ledger names are opaque, but bounded: they end up in directory names and error messages. */
+const MAX_LEDGER_NAME_CHARS = 4096;
+
+export function requireLedgerName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_LEDGER_NAME_CHARS) {
+    throw new StorageError('INVALID_ARGUMENT', `ledger names have 1 to ${MAX_LEDGER_NAME_CHARS} characters`);
+  }
+}

@@ -203,13 +203,15 @@ export class SegmentFile implements SegmentHandle, PooledFile {
   }
 
   private async acquireHandle(): Promise<FileHandleIo> {
-    if (this.state === 'closed') throw new StorageError('LEDGER_CLOSED', `segment ${this.ledgerId} is closed`);
+    if (this.isClosed()) throw new StorageError('LEDGER_CLOSED', `segment ${this.ledgerId} is closed`);
     this.activeReads++;
     try {
       if (this.handle === null) {
-        this.opening ??= this.ctx.io.open(this.path, 'read');
-        const opened = await this.opening;
-        this.opening = null;
+        const opened = await this.openReadHandle();
+        if (this.isClosed()) {
+          await opened.close();
+          throw new StorageError('LEDGER_CLOSED', `segment ${this.ledgerId} is closed`);
+        }
         this.handle ??= opened;
         if (this.handle !== opened) await opened.close();
       }
@@ -219,6 +221,18 @@ export class SegmentFile implements SegmentHandle, PooledFile {
       this.releaseHandle();
       throw error;
     }
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** One open at a time; concurrent readers share it. */
+  private openReadHandle(): Promise<FileHandleIo> {
+    this.opening ??= this.ctx.io.open(this.path, 'read').finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
   }
 
   private releaseHandle(): void {

@@ -40,11 +40,13 @@ export function defineStorageContract(label: string, createHarness: () => Storag
       await harness.cleanup();
     });
     const ctx = { get harness() { return harness; } };
-    defineAppendAndReadTests(ctx);
+    defineAppendTests(ctx);
+    defineReadTests(ctx);
     definePositionTests(ctx);
     defineTrimAndReopenTests(ctx);
     defineLifecycleTests(ctx);
-    defineCursorAndMetadataTests(ctx);
+    defineCursorTests(ctx);
+    defineMetadataTests(ctx);
   });
 }
 
@@ -52,7 +54,7 @@ interface SuiteContext {
   readonly harness: StorageHarness;
 }
 
-function defineAppendAndReadTests(ctx: SuiteContext): void {
+function defineReadTests(ctx: SuiteContext): void {
   it('resolves appends in order with increasing positions and reads them back', async () => {
     const ledger = await (await ctx.harness.open()).openLedger('t1');
     const positions = await appendMany(ledger, 20);
@@ -102,6 +104,27 @@ function defineAppendAndReadTests(ctx: SuiteContext): void {
     expect(await ledger.read(ZERO, 0)).toEqual([]);
   });
 
+  it('skips ledger ids that went to other ledgers', async () => {
+    const storage = await ctx.harness.open({ maxSegmentEntries: 1 });
+    const a = await storage.openLedger('a');
+    const b = await storage.openLedger('b');
+    const positionsOfA: Position[] = [];
+    for (let i = 0; i < 3; i++) {
+      positionsOfA.push(await a.append(entryData(i)));
+      await b.append(entryData(100 + i));
+      await waitFor(() => a.nextPosition().entryId === 0 && b.nextPosition().entryId === 0);
+    }
+    const [first, second] = positionsOfA;
+    const gap = { ledgerId: first!.ledgerId + 1, entryId: 0 };
+    expect(second!.ledgerId).toBeGreaterThan(gap.ledgerId);
+    expect((await a.read(gap, 1))[0]!.position).toEqual(second);
+    expect((await a.read(ZERO, 10)).map((e) => e.data.toString())).toEqual(['entry-0', 'entry-1', 'entry-2']);
+    expect(a.countEntries(gap, positionsOfA[2]!)).toBe(2);
+    expect(a.positionAfter(gap, 1)).toEqual(second);
+  });
+}
+
+function defineAppendTests(ctx: SuiteContext): void {
   it('keeps what was appended even when the caller reuses its buffer afterwards', async () => {
     const ledger = await (await ctx.harness.open()).openLedger('t1');
     const buffer = Buffer.from('original');
@@ -144,6 +167,22 @@ function defineAppendAndReadTests(ctx: SuiteContext): void {
     expect(ledger.countEntries(ZERO, { ledgerId: Number.MAX_SAFE_INTEGER, entryId: 0 })).toBe(0);
     const position = await pending;
     expect(ledger.lastPosition()).toEqual(position);
+  });
+
+  it('stores empty entries', async () => {
+    const storage = await ctx.harness.open();
+    const ledger = await storage.openLedger('t1');
+    await ledger.append(Buffer.alloc(0));
+    await ledger.append(entryData(1));
+    await storage.close();
+    const reopened = await (await ctx.harness.open()).openLedger('t1');
+    expect((await reopened.read(ZERO, 10)).map((e) => e.data.length)).toEqual([0, 7]);
+  });
+
+  it('rejects ledger names that are empty or too long', async () => {
+    const storage = await ctx.harness.open();
+    await expect(storage.openLedger('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(storage.openLedger('x'.repeat(5000))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 }
 
@@ -322,7 +361,7 @@ function cursor(markDelete: Position, extra: Partial<CursorState> = {}): CursorS
   return { markDelete, individuallyDeleted: [], properties: {}, ...extra };
 }
 
-function defineCursorAndMetadataTests(ctx: SuiteContext): void {
+function defineCursorTests(ctx: SuiteContext): void {
   it('saves, loads and removes cursors durably', async () => {
     const storage = await ctx.harness.open();
     const state = cursor(
@@ -381,6 +420,9 @@ function defineCursorAndMetadataTests(ctx: SuiteContext): void {
     await expect(storage.cursors.save('t', 's', overlapping)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+}
+
+function defineMetadataTests(ctx: SuiteContext): void {
   it('stores metadata as JSON with prefix listing in key order', async () => {
     const storage = await ctx.harness.open();
     expect(await storage.metadata.get('missing')).toBeUndefined();

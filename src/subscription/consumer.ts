@@ -1,5 +1,6 @@
 import type { Position } from '../storage/types.js';
 import type { SubTypeCode } from '../protocol/wire-types.js';
+import type { KeySharedMeta } from './key-shared-meta.js';
 
 /** What a subscription needs from the connection a consumer lives on (implemented in broker/). */
 export interface ConsumerSender {
@@ -26,6 +27,8 @@ export interface ConsumerOptions {
   readonly priorityLevel: number;
   readonly sender: ConsumerSender;
   readonly maxUnackedMessages: number;
+  /** Key_Shared only: mode, STICKY ranges, out-of-order policy from SUBSCRIBE. */
+  readonly keySharedMeta?: KeySharedMeta;
 }
 
 /** One subscriber on one connection: permits granted by FLOW and, for Shared, entries awaiting ack. */
@@ -35,6 +38,7 @@ export class Consumer {
   readonly subType: SubTypeCode;
   readonly priorityLevel: number;
   readonly sender: ConsumerSender;
+  readonly keySharedMeta: KeySharedMeta | undefined;
   readonly connectedSince = new Date();
   /** May go negative: a whole batch is sent even when it overshoots (Pulsar Consumer.sendMessages). */
   permits = 0;
@@ -54,6 +58,7 @@ export class Consumer {
     this.priorityLevel = options.priorityLevel;
     this.sender = options.sender;
     this.maxUnackedMessages = options.maxUnackedMessages;
+    this.keySharedMeta = options.keySharedMeta;
   }
 
   canReceive(): boolean {

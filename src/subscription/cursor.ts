@@ -1,6 +1,8 @@
 import type { CursorState, Ledger, Position } from '../storage/types.js';
 import { isBefore, positionFromKey, positionKey } from './positions.js';
 
+const MAX_PERSISTED_RANGES = 10_000;
+
 /**
  * A subscription's position in a ledger (Pulsar's ManagedCursor): everything at or before
  * `markDelete` is acknowledged, plus individually acknowledged entries above it.
@@ -97,6 +99,7 @@ export class Cursor {
     }
   }
 
+  /** Pulsar persists at most managedLedgerMaxUnackedRangesToPersist=10000 ranges; acks beyond come back after a restart. */
   private ackedRanges(): Array<[Position, Position]> {
     const keys = [...this.individuallyAcked].sort((a, b) => a - b);
     const ranges: Array<[Position, Position]> = [];
@@ -104,7 +107,8 @@ export class Cursor {
       const p = positionFromKey(key);
       const last = ranges[ranges.length - 1];
       if (last && last[1].ledgerId === p.ledgerId && last[1].entryId + 1 === p.entryId) last[1] = p;
-      else ranges.push([p, p]);
+      else if (ranges.length < MAX_PERSISTED_RANGES) ranges.push([p, p]);
+      else break;
     }
     return ranges;
   }

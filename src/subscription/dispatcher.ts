@@ -72,13 +72,18 @@ export abstract class Dispatcher {
     return last !== null && !isBefore(last, from);
   }
 
-  /** Sends one entry and charges the consumer's permits with the messages it carries. */
-  protected deliver(consumer: Consumer, entry: Entry, redeliveryCount: number): number {
-    let messages = 1;
-    try {
-      messages = messagesInEntry(readEntryMetadata(entry.data));
-    } catch (error) {
-      this.ctx.logger.warn(`entry ${entry.position.ledgerId}:${entry.position.entryId} has unreadable metadata`, error);
+  /**
+   * Sends one entry and charges the consumer's permits with the messages it carries
+   * (`knownMessages` when the caller already read the entry's metadata).
+   */
+  protected deliver(consumer: Consumer, entry: Entry, redeliveryCount: number, knownMessages?: number): number {
+    let messages = knownMessages ?? 1;
+    if (knownMessages === undefined) {
+      try {
+        messages = messagesInEntry(readEntryMetadata(entry.data));
+      } catch (error) {
+        this.ctx.logger.warn(`entry ${entry.position.ledgerId}:${entry.position.entryId} has unreadable metadata`, error);
+      }
     }
     consumer.permits -= messages;
     consumer.msgOutCounter += messages;

@@ -5,6 +5,8 @@ import type { CursorStore, Ledger, Position } from '../storage/types.js';
 import type { Consumer } from './consumer.js';
 import { Cursor } from './cursor.js';
 import type { Dispatcher } from './dispatcher.js';
+import { KeySharedDispatcher } from './key-shared-dispatcher.js';
+import { DEFAULT_KEY_SHARED_META } from './key-shared-meta.js';
 import { previousOf } from './positions.js';
 import { SharedDispatcher } from './shared-dispatcher.js';
 import { SingleActiveDispatcher } from './single-active-dispatcher.js';
@@ -70,6 +72,7 @@ export class Subscription {
         if (!(await existing.sender.isAlive())) this.removeConsumer(existing);
       }
     }
+    if (this.dispatcher instanceof KeySharedDispatcher) await this.dispatcher.evictDeadRangeOwners(consumer);
     const connected = this.consumers();
     if (connected.length > 0 && this.type !== consumer.subType) {
       throw new BrokerError('ConsumerBusy', 'Subscription is of different type');
@@ -77,7 +80,11 @@ export class Subscription {
     if (connected.length > 0 && consumer.subType === SubType.Exclusive) {
       throw new BrokerError('ConsumerBusy', 'Exclusive consumer is already connected');
     }
-    if (!this.dispatcher || this.type !== consumer.subType) this.replaceDispatcher(consumer.subType);
+    const keyShared = this.dispatcher instanceof KeySharedDispatcher ? this.dispatcher : undefined;
+    if (connected.length > 0 && keyShared) keyShared.checkCompatible(consumer);
+    // With nobody connected a Key_Shared subscription takes the newcomer's policy (Pulsar recreates the dispatcher).
+    const policyChanged = keyShared !== undefined && !keyShared.hasSamePolicy(consumer);
+    if (!this.dispatcher || this.type !== consumer.subType || policyChanged) this.replaceDispatcher(consumer);
     this.properties.type = String(consumer.subType);
     this.dispatcher!.addConsumer(consumer);
   }
@@ -158,12 +165,19 @@ export class Subscription {
     this.flushTimer.unref();
   }
 
-  private replaceDispatcher(type: SubTypeCode): void {
+  private replaceDispatcher(consumer: Consumer): void {
     this.dispatcher?.close();
     const o = this.options;
     const ctx = { ledger: o.ledger, cursor: this.cursor, partitionIndex: o.partitionIndex, readBatchSize: o.readBatchSize, logger: o.logger };
+    const type = consumer.subType;
     this.type = type;
     this.cursor.rewind();
+    if (type === SubType.Key_Shared) {
+      const describeConsumer = (c: Consumer) => `Consumer{subscription=PersistentSubscription{topic=${o.topicName}, name=${this.name}}, `
+        + `consumerId=${c.id}, consumerName=${c.name}, address=${c.sender.remoteAddress}}`;
+      this.dispatcher = new KeySharedDispatcher(ctx, { meta: consumer.keySharedMeta ?? DEFAULT_KEY_SHARED_META, describeConsumer });
+      return;
+    }
     this.dispatcher = type === SubType.Shared
       ? new SharedDispatcher(ctx)
       : new SingleActiveDispatcher(ctx, o.topicName, o.failoverDelayMs);

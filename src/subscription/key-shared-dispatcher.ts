@@ -1,0 +1,377 @@
+import { messagesInEntry, readEntryMetadata } from '../protocol/peek.js';
+import type { Entry, Position } from '../storage/types.js';
+import { ConsistentHashSelector, type StickyKeySelector } from './consistent-hash-selector.js';
+import type { Consumer } from './consumer.js';
+import { Dispatcher, nextPositionAfter, type DispatchContext } from './dispatcher.js';
+import { DrainingHashes } from './draining-hashes.js';
+import { HashRangeSelector } from './hash-range-selector.js';
+import {
+  DEFAULT_KEY_SHARED_META, KeySharedMode, checkKeySharedCompatibility, sameKeySharedPolicy, type KeySharedMeta,
+} from './key-shared-meta.js';
+import { isBefore, positionFromKey, positionKey } from './positions.js';
+import { ReplayQueue } from './replay-queue.js';
+import { stickyKeyOf } from './sticky-key.js';
+
+export interface KeySharedOptions {
+  /** The policy of the consumer that created the dispatcher; every later consumer must match it. */
+  readonly meta: KeySharedMeta;
+  /** keySharedLookAheadMsgInReplayThresholdPerConsumer (Pulsar 4.0 default). */
+  readonly lookAheadPerConsumer?: number;
+  /** keySharedLookAheadMsgInReplayThresholdPerSubscription (Pulsar 4.0 default). */
+  readonly lookAheadPerSubscription?: number;
+  /** How a consumer is named in "Range conflict with consumer …". */
+  readonly describeConsumer?: (consumer: Consumer) => string;
+}
+
+const DEFAULT_LOOK_AHEAD_PER_CONSUMER = 2_000;
+const DEFAULT_LOOK_AHEAD_PER_SUBSCRIPTION = 20_000;
+/** Used when both look-ahead limits are disabled: maxUnackedMessagesPerSubscription's default. */
+const LOOK_AHEAD_FALLBACK = 200_000;
+const NONE_KEY = Buffer.from('NONE_KEY', 'utf8');
+
+interface InFlight {
+  readonly consumer: Consumer;
+  readonly hash: number;
+}
+
+/** What one pass over freshly read entries saw (filterAndGroupEntriesForDispatching). */
+interface ReadRound {
+  readonly lookAheadAllowed: boolean;
+  /** Slots held back in this read: later entries of them are held back too, to keep order. */
+  readonly blockedHashes: Set<number>;
+  /** Consumers with permits that got nothing because their slot was draining or waiting in replay. */
+  readonly blockedByHash: Set<Consumer>;
+  readonly seen: Set<Consumer>;
+  sent: number;
+}
+
+type Outcome = 'idle' | 'sent' | 'retry' | 'lookAhead' | 'stalled';
+
+function metaOf(consumer: Consumer): KeySharedMeta {
+  return consumer.keySharedMeta ?? DEFAULT_KEY_SHARED_META;
+}
+
+/**
+ * Key_Shared (Pulsar 4.x PersistentStickyKeyDispatcherMultipleConsumers): every entry goes to the
+ * consumer its sticky key's slot maps to. Entries that cannot go now (no permits, no covering consumer,
+ * an older entry of the slot waiting, the slot draining at its previous owner) wait in the replay
+ * queue, which is served first and in position order. Normal reads may run ahead of blocked slots
+ * ("look-ahead") until the replay queue reaches its limit, so one stuck consumer stalls only its keys.
+ */
+export class KeySharedDispatcher extends Dispatcher {
+  readonly meta: KeySharedMeta;
+  private readonly selector: StickyKeySelector<Consumer>;
+  private readonly drainingRequired: boolean;
+  private readonly draining = new DrainingHashes<Consumer>();
+  private readonly replay = new ReplayQueue();
+  private readonly inFlight = new Map<number, InFlight>();
+  /** Redelivery count per entry, incremented on explicit redelivery only (InMemoryRedeliveryTracker). */
+  private readonly redeliveryCounts = new Map<number, number>();
+  private readonly lookAheadPerConsumer: number;
+  private readonly lookAheadPerSubscription: number;
+  /** Something happened since the last replay scan found nothing to send. */
+  private replayStale = true;
+  private skipNextReplay = false;
+
+  constructor(ctx: DispatchContext, options: KeySharedOptions) {
+    super(ctx);
+    this.meta = options.meta;
+    this.lookAheadPerConsumer = options.lookAheadPerConsumer ?? DEFAULT_LOOK_AHEAD_PER_CONSUMER;
+    this.lookAheadPerSubscription = options.lookAheadPerSubscription ?? DEFAULT_LOOK_AHEAD_PER_SUBSCRIPTION;
+    const describe = options.describeConsumer ?? ((c: Consumer) => `Consumer{consumerId=${c.id}, consumerName=${c.name}}`);
+    // Ranges are exclusive in STICKY, so only AUTO_SPLIT needs draining (drainingHashesRequired).
+    this.drainingRequired = this.meta.mode === KeySharedMode.AUTO_SPLIT && !this.meta.allowOutOfOrderDelivery;
+    this.selector = this.meta.mode === KeySharedMode.STICKY
+      ? new HashRangeSelector<Consumer>((c) => metaOf(c).hashRanges, describe)
+      : new ConsistentHashSelector<Consumer>();
+  }
+
+  /** Throws ConsumerBusy when `consumer` asks for another mode or out-of-order policy. */
+  checkCompatible(consumer: Consumer): void {
+    checkKeySharedCompatibility(this.meta, metaOf(consumer));
+  }
+
+  hasSamePolicy(consumer: Consumer): boolean {
+    return sameKeySharedPolicy(this.meta, metaOf(consumer));
+  }
+
+  /** STICKY: a consumer whose ranges conflict is probed first; a dead one loses its ranges (Pulsar checkConnectionLiveness). */
+  async evictDeadRangeOwners(consumer: Consumer): Promise<void> {
+    const selector = this.selector;
+    if (!(selector instanceof HashRangeSelector) || metaOf(consumer).mode !== KeySharedMode.STICKY) return;
+    for (let probes = 0; probes < this.consumers.length; probes++) {
+      const conflict = selector.findConflict(metaOf(consumer).hashRanges);
+      if (!conflict || (await conflict.sender.isAlive())) return;
+      this.removeConsumer(conflict);
+    }
+  }
+
+  addConsumer(consumer: Consumer): void {
+    this.selector.addConsumer(consumer);
+    this.consumers.push(consumer);
+    this.ownersChanged(consumer);
+    this.trigger();
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const at = this.consumers.indexOf(consumer);
+    if (at < 0) return;
+    this.consumers.splice(at, 1);
+    this.selector.removeConsumer(consumer);
+    // Its unacknowledged entries are delivered again first, without counting as a redelivery.
+    for (const key of consumer.pending.keys()) {
+      const flight = this.inFlight.get(key);
+      this.inFlight.delete(key);
+      if (flight) this.replay.add(key, flight.hash);
+    }
+    consumer.pending.clear();
+    consumer.unackedMessages = 0;
+    this.draining.removeConsumer(consumer);
+    if (this.consumers.length === 0) {
+      // Like Pulsar with no consumers left: forget per-key state and read again from the first unacked entry.
+      this.replay.clear();
+      this.draining.clear();
+      this.ctx.cursor.rewind();
+    } else {
+      this.ownersChanged(undefined);
+    }
+    this.trigger();
+  }
+
+  redeliver(consumer: Consumer, positions: Position[] | undefined): void {
+    const keys = positions ? positions.map(positionKey) : [...consumer.pending.keys()];
+    for (const key of keys) {
+      const flight = this.inFlight.get(key);
+      if (!flight || flight.consumer !== consumer) continue;
+      this.inFlight.delete(key);
+      consumer.untrackPending(key);
+      this.draining.release(consumer, flight.hash);
+      this.redeliveryCounts.set(key, (this.redeliveryCounts.get(key) ?? 0) + 1);
+      this.replay.add(key, flight.hash);
+    }
+    this.trigger();
+  }
+
+  acked(_consumer: Consumer | undefined, position: Position): void {
+    const key = positionKey(position);
+    let wake = this.replay.delete(key);
+    this.redeliveryCounts.delete(key);
+    const flight = this.inFlight.get(key);
+    if (flight) {
+      this.inFlight.delete(key);
+      const wasBlocked = flight.consumer.blocked;
+      flight.consumer.untrackPending(key);
+      if (this.draining.release(flight.consumer, flight.hash)) wake = true;
+      if (wasBlocked && !flight.consumer.blocked) wake = true;
+    }
+    // Acks elsewhere change nothing a blocked entry waits for, so they do not wake the dispatcher.
+    if (wake) this.trigger();
+  }
+
+  reset(): void {
+    for (const consumer of this.consumers) {
+      consumer.pending.clear();
+      consumer.unackedMessages = 0;
+      consumer.blocked = false;
+    }
+    this.inFlight.clear();
+    this.replay.clear();
+    this.draining.clear();
+    this.redeliveryCounts.clear();
+    this.trigger();
+  }
+
+  override trigger(): void {
+    this.replayStale = true;
+    super.trigger();
+  }
+
+  /** Sizes of the per-key state, all bounded by what is in flight (stats and tests). */
+  keyState(): { inFlight: number; replay: number; draining: number; redeliveryCounts: number } {
+    return { inFlight: this.inFlight.size, replay: this.replay.size, draining: this.draining.size, redeliveryCounts: this.redeliveryCounts.size };
+  }
+
+  protected async dispatchOnce(): Promise<void> {
+    while (!this.closed && this.consumers.length > 0) {
+      if (this.replayStale && this.replay.size > 0 && !this.skipNextReplay) {
+        if ((await this.replayRound()) !== 'stalled') continue;
+      }
+      this.skipNextReplay = false;
+      if (!this.normalReadAllowed()) return;
+      const outcome = await this.normalRound();
+      if (outcome === 'idle' || outcome === 'stalled') return;
+      // Everything read was held back while a consumer could take more: read further, not replay.
+      this.skipNextReplay = outcome === 'lookAhead';
+    }
+  }
+
+  /**
+   * PIP-379: after the ring changed, every slot a consumer lost while still holding unacknowledged
+   * entries of it drains at that consumer (registerDrainingHashes). A slot not draining yet and held
+   * by `c` was owned by `c` until now, so comparing with the new owner finds exactly the lost ones.
+   */
+  private ownersChanged(joined: Consumer | undefined): void {
+    if (!this.drainingRequired) return;
+    this.draining.dropReturned((hash) => this.selector.select(hash));
+    const drainingBefore = new Set(this.draining.hashes());
+    for (const consumer of this.consumers) {
+      if (consumer === joined) continue;
+      for (const key of consumer.pending.keys()) {
+        const hash = this.inFlight.get(key)?.hash;
+        if (hash === undefined || drainingBefore.has(hash)) continue;
+        if (this.selector.select(hash) !== consumer) this.draining.add(consumer, hash);
+      }
+    }
+  }
+
+  private async normalRound(): Promise<Outcome> {
+    const { cursor, ledger } = this.ctx;
+    const from = cursor.readPosition;
+    if (!this.hasEntriesFrom(from)) return 'idle';
+    const generation = cursor.generation;
+    const limit = this.lookAheadLimit();
+    const maxEntries = Math.max(1, Math.min(this.ctx.readBatchSize, this.totalPermits(), limit - this.replay.size));
+    const round: ReadRound = {
+      lookAheadAllowed: this.replay.size < limit, blockedHashes: new Set(), blockedByHash: new Set(), seen: new Set(), sent: 0,
+    };
+    const entries = await ledger.read(from, maxEntries);
+    if (this.closed || generation !== cursor.generation) return 'retry';
+    if (entries.length === 0) return 'idle';
+    for (const entry of entries) {
+      this.route(entry, round);
+      const next = nextPositionAfter(entry);
+      if (isBefore(cursor.readPosition, next)) cursor.readPosition = next;
+    }
+    if (round.sent > 0) return 'sent';
+    return round.lookAheadAllowed && this.lookAheadUseful(round) ? 'lookAhead' : 'stalled';
+  }
+
+  /** Sends a freshly read entry to its slot's consumer, or parks it in the replay queue. */
+  private route(entry: Entry, round: ReadRound): void {
+    const key = positionKey(entry.position);
+    if (this.ctx.cursor.isAcked(entry.position) || this.inFlight.has(key) || this.replay.has(key)) return;
+    const { hash, messages } = this.inspect(entry);
+    if (!round.blockedHashes.has(hash)) {
+      const consumer = this.selector.select(hash);
+      if (consumer) {
+        round.seen.add(consumer);
+        if (consumer.canReceive()) {
+          if (this.mayDeliverNew(consumer, hash)) {
+            this.send(consumer, entry, key, hash, messages);
+            round.sent++;
+            return;
+          }
+          round.blockedByHash.add(consumer);
+        }
+      }
+      round.blockedHashes.add(hash);
+    }
+    this.replay.add(key, hash);
+  }
+
+  /** canDispatchEntry for a normal read: an older entry of the slot waiting, or the slot draining elsewhere, blocks it. */
+  private mayDeliverNew(consumer: Consumer, hash: number): boolean {
+    if (!this.meta.allowOutOfOrderDelivery && this.replay.containsHash(hash)) return false;
+    return !(this.drainingRequired && this.draining.blocks(consumer, hash));
+  }
+
+  /** Look-ahead helps when a consumer with permits got nothing from this read. */
+  private lookAheadUseful(round: ReadRound): boolean {
+    for (const consumer of round.blockedByHash) if (consumer.canReceive()) return true;
+    return this.consumers.some((c) => !round.seen.has(c) && c.canReceive());
+  }
+
+  /** Replays waiting entries in position order; a slot blocked once stays blocked for the pass. */
+  private async replayRound(): Promise<Outcome> {
+    const { cursor } = this.ctx;
+    this.replayStale = false;
+    const picked = this.pickReplayable();
+    if (picked.length === 0) return 'stalled';
+    if (picked.length >= this.ctx.readBatchSize) this.replayStale = true;
+    const additions = this.replay.additions;
+    const generation = cursor.generation;
+    const entries = await Promise.all(picked.map(([key]) => this.readAt(key)));
+    // An older entry may have joined the queue during the read: start over to keep order (Pulsar minReplayedPosition).
+    if (this.closed || generation !== cursor.generation || additions !== this.replay.additions) return 'retry';
+    const blocked = new Set<number>();
+    let sent = 0;
+    picked.forEach(([key, hash], i) => {
+      const entry = entries[i];
+      if (!this.replay.has(key)) return;
+      if (!entry || cursor.isAcked(entry.position)) {
+        this.replay.delete(key);
+        return;
+      }
+      const consumer = blocked.has(hash) ? undefined : this.selector.select(hash);
+      if (!consumer || !consumer.canReceive() || (this.drainingRequired && this.draining.blocks(consumer, hash))) {
+        blocked.add(hash);
+        return;
+      }
+      this.replay.delete(key);
+      this.send(consumer, entry, key, hash, undefined);
+      sent++;
+    });
+    return sent > 0 ? 'sent' : 'stalled';
+  }
+
+  /** Which waiting entries could go now, filtered by owner and its permits before reading (ReplayPositionFilter). */
+  private pickReplayable(): Array<[number, number]> {
+    const picked: Array<[number, number]> = [];
+    const blocked = new Set<number>();
+    const budget = new Map<Consumer, number>();
+    for (const [key, hash] of this.replay.inOrder()) {
+      if (picked.length >= this.ctx.readBatchSize) break;
+      if (blocked.has(hash)) continue;
+      const consumer = this.selector.select(hash);
+      const permits = consumer ? budget.get(consumer) ?? (consumer.canReceive() ? consumer.permits : 0) : 0;
+      if (!consumer || permits <= 0 || (this.drainingRequired && this.draining.blocks(consumer, hash))) {
+        blocked.add(hash);
+        continue;
+      }
+      budget.set(consumer, permits - 1);
+      picked.push([key, hash]);
+    }
+    return picked;
+  }
+
+  private async readAt(key: number): Promise<Entry | undefined> {
+    const position = positionFromKey(key);
+    const [entry] = await this.ctx.ledger.read(position, 1);
+    const found = entry && entry.position.ledgerId === position.ledgerId && entry.position.entryId === position.entryId;
+    return found ? entry : undefined;
+  }
+
+  private send(consumer: Consumer, entry: Entry, key: number, hash: number, messages: number | undefined): void {
+    const sent = this.deliver(consumer, entry, this.redeliveryCounts.get(key) ?? 0, messages);
+    consumer.trackPending(key, { position: entry.position, messages: sent });
+    this.inFlight.set(key, { consumer, hash });
+  }
+
+  /** The entry's slot, computed once (then cached with the entry in flight or in replay), and its message count. */
+  private inspect(entry: Entry): { hash: number; messages: number | undefined } {
+    try {
+      const metadata = readEntryMetadata(entry.data);
+      return { hash: this.selector.slotOf(stickyKeyOf(metadata)), messages: messagesInEntry(metadata) };
+    } catch {
+      // deliver() logs the unreadable metadata when it counts the messages.
+      return { hash: this.selector.slotOf(NONE_KEY), messages: undefined };
+    }
+  }
+
+  private normalReadAllowed(): boolean {
+    return this.replay.size < this.lookAheadLimit() && this.consumers.some((c) => c.canReceive());
+  }
+
+  private totalPermits(): number {
+    return this.consumers.reduce((sum, c) => sum + (c.canReceive() ? c.permits : 0), 0);
+  }
+
+  /** getEffectiveLookAheadLimit: per consumer × consumers, capped per subscription. */
+  private lookAheadLimit(): number {
+    const perConsumer = this.lookAheadPerConsumer;
+    const perSubscription = this.lookAheadPerSubscription;
+    let limit = perConsumer <= 0 ? perSubscription : perConsumer * this.consumers.length;
+    if (perConsumer > 0 && perSubscription > 0 && perSubscription < limit) limit = perSubscription;
+    return limit > 0 ? limit : LOOK_AHEAD_FALLBACK;
+  }
+}
