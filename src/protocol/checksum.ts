@@ -1,9 +1,11 @@
-import { createRequire } from 'node:module';
+import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 
-const require = createRequire(import.meta.url);
-const crc32cModule = require('crc-32/crc32c') as { buf(data: Uint8Array, seed?: number): number };
-
-/** CRC-32C (Castagnoli) as Pulsar frames use it, as an unsigned 32-bit integer. */
+/**
+ * CRC-32C (Castagnoli) as Pulsar frames use it, as an unsigned 32-bit integer. The native
+ * implementation (SSE4.2/ARM CRC instructions) runs at several GB/s; a pure-JS table version was
+ * the broker's top self-time function under batched load.
+ */
 export function crc32c(data: Uint8Array, previous?: number): number {
-  return crc32cModule.buf(data, previous === undefined ? undefined : previous | 0) >>> 0;
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return nativeCrc32c(bytes, previous) >>> 0;
 }

@@ -42,6 +42,25 @@ describe('FrameDecoder', () => {
     expect(out).toHaveLength(3);
   });
 
+  it('reassembles a large frame delivered in many small chunks', () => {
+    const command = Buffer.from([0x08, 0x06]);
+    const payload = Buffer.alloc(1 << 20, 0xab);
+    const stream = Buffer.concat([encodePayloadFrameHeader(command, payload.length), payload, ...frames()]);
+    const decoder = new FrameDecoder(LIMIT);
+    const out = [];
+    for (let at = 0; at < stream.length; at += 997) out.push(...decoder.push(stream.subarray(at, at + 997)));
+    expect(out).toHaveLength(4);
+    expect(out[0]!.payload!.equals(payload)).toBe(true);
+  });
+
+  it('rejects an oversized frame as soon as its split size field is complete', () => {
+    const size = Buffer.alloc(4);
+    size.writeUInt32BE(LIMIT + 1, 0);
+    const decoder = new FrameDecoder(LIMIT);
+    expect(decoder.push(size.subarray(0, 2))).toEqual([]);
+    expect(() => decoder.push(size.subarray(2))).toThrow(FrameError);
+  });
+
   it('rejects an oversized frame before buffering it', () => {
     const header = Buffer.alloc(8);
     header.writeUInt32BE(LIMIT + 1, 0);

@@ -39,23 +39,27 @@ export class FrameDecoder {
 
   /** Feeds a chunk; returns every frame completed by it, in order. */
   push(chunk: Buffer): Frame[] {
+    let buffer = chunk;
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      // Join the pieces of a large frame once, when it is complete, not on every chunk.
+      if (this.pendingBytes < this.pendingFrameBytes()) return [];
+      buffer = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
     const frames: Frame[] = [];
-    let buffer = this.takeBuffered(chunk);
     let offset = 0;
     while (buffer.length - offset >= 4) {
-      const totalSize = buffer.readUInt32BE(offset);
-      if (totalSize > this.maxFrameSizeBytes) {
-        throw new FrameError(`frame of ${totalSize} bytes exceeds the limit of ${this.maxFrameSizeBytes}`);
-      }
-      if (totalSize < 4) throw new FrameError(`frame size ${totalSize} is too small`);
+      const totalSize = this.checkedFrameSize(buffer.readUInt32BE(offset));
       if (buffer.length - offset < 4 + totalSize) break;
       frames.push(parseFrame(buffer.subarray(offset + 4, offset + 4 + totalSize)));
       offset += 4 + totalSize;
     }
     if (offset < buffer.length) {
-      buffer = buffer.subarray(offset);
-      this.pending = [buffer];
-      this.pendingBytes = buffer.length;
+      this.pending = [buffer.subarray(offset)];
+      this.pendingBytes = buffer.length - offset;
     }
     return frames;
   }
@@ -65,13 +69,20 @@ export class FrameDecoder {
     return this.pendingBytes;
   }
 
-  private takeBuffered(chunk: Buffer): Buffer {
-    if (this.pendingBytes === 0) return chunk;
-    this.pending.push(chunk);
-    const joined = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
-    this.pending = [];
-    this.pendingBytes = 0;
-    return joined;
+  /** Size of the frame being buffered, header included; 4 while its size field is incomplete. */
+  private pendingFrameBytes(): number {
+    if (this.pendingBytes < 4) return 4;
+    let head = this.pending[0]!;
+    if (head.length < 4) head = Buffer.concat(this.pending).subarray(0, 4);
+    return 4 + this.checkedFrameSize(head.readUInt32BE(0));
+  }
+
+  private checkedFrameSize(totalSize: number): number {
+    if (totalSize > this.maxFrameSizeBytes) {
+      throw new FrameError(`frame of ${totalSize} bytes exceeds the limit of ${this.maxFrameSizeBytes}`);
+    }
+    if (totalSize < 4) throw new FrameError(`frame size ${totalSize} is too small`);
+    return totalSize;
   }
 }
 

@@ -6,7 +6,7 @@
  * unmasked, a zero-filled tail (what some file systems show after a crash) would parse as a run of
  * valid empty records.
  */
-import crc32c from 'crc-32/crc32c.js';
+import { crc32c } from '@node-rs/crc32';
 
 export const SEGMENT_HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
@@ -15,7 +15,7 @@ const FORMAT_VERSION = 1;
 const CRC_MASK = 0x5ee0_c0de;
 
 export function checksum(data: Uint8Array): number {
-  return (crc32c.buf(data) ^ CRC_MASK) >>> 0;
+  return (crc32c(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) ^ CRC_MASK) >>> 0;
 }
 
 export function encodeSegmentHeader(ledgerId: number): Buffer {
