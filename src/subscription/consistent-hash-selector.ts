@@ -26,9 +26,11 @@ interface RingPoint<C> {
  */
 export class ConsistentHashSelector<C extends { readonly name: string }> implements StickyKeySelector<C> {
   /** Point slots in ascending order, for binary search. */
-  private readonly sorted: number[] = [];
+  private sorted: number[] = [];
   private readonly ring = new Map<number, RingPoint<C>>();
   private readonly nameIndexes = new ConsumerNameIndexes<C>();
+  /** Each consumer's point slots, so leaving does not hash again. */
+  private readonly pointsOf = new Map<C, number[]>();
 
   constructor(private readonly points = DEFAULT_POINTS_PER_CONSUMER) {}
 
@@ -37,24 +39,29 @@ export class ConsistentHashSelector<C extends { readonly name: string }> impleme
   }
 
   addConsumer(consumer: C): void {
-    const nameIndex = this.nameIndexes.add(consumer);
-    for (let i = 0; i < this.points; i++) {
-      const slot = pointSlot(consumer.name, nameIndex, i);
+    if (this.pointsOf.has(consumer)) return;
+    const slots = pointSlots(consumer.name, this.nameIndexes.add(consumer), this.points);
+    this.pointsOf.set(consumer, slots);
+    const added: number[] = [];
+    for (const slot of slots) {
       const existing = this.ring.get(slot);
       if (existing) {
         existing.colliding.push(consumer);
       } else {
         this.ring.set(slot, { selected: consumer, colliding: [] });
-        this.sorted.splice(lowerBound(this.sorted, slot), 0, slot);
+        added.push(slot);
       }
     }
+    this.sorted = mergeSorted(this.sorted, added.sort((a, b) => a - b));
   }
 
   removeConsumer(consumer: C): void {
-    const nameIndex = this.nameIndexes.remove(consumer);
-    if (nameIndex === undefined) return;
-    for (let i = 0; i < this.points; i++) {
-      const slot = pointSlot(consumer.name, nameIndex, i);
+    const slots = this.pointsOf.get(consumer);
+    if (!slots) return;
+    this.pointsOf.delete(consumer);
+    this.nameIndexes.remove(consumer);
+    let removed = false;
+    for (const slot of slots) {
       const point = this.ring.get(slot);
       if (!point) continue;
       if (point.selected !== consumer) {
@@ -66,9 +73,10 @@ export class ConsistentHashSelector<C extends { readonly name: string }> impleme
         point.selected = next;
       } else {
         this.ring.delete(slot);
-        this.sorted.splice(lowerBound(this.sorted, slot), 1);
+        removed = true;
       }
     }
+    if (removed) this.sorted = this.sorted.filter((slot) => this.ring.has(slot));
   }
 
   select(slot: number): C | undefined {
@@ -79,9 +87,25 @@ export class ConsistentHashSelector<C extends { readonly name: string }> impleme
   }
 }
 
-/** UTF8(name + "\0" + nameIndex + "\0" + i) on the ring (calculateHashForConsumerAndIndex). */
-function pointSlot(name: string, nameIndex: number, i: number): number {
-  return ringSlotOf(Buffer.from(`${name}\0${nameIndex}\0${i}`, 'utf8'));
+/** Slots of UTF8(name + "\0" + nameIndex + "\0" + i), i < count (calculateHashForConsumerAndIndex). */
+function pointSlots(name: string, nameIndex: number, count: number): number[] {
+  const prefix = Buffer.from(`${name}\0${nameIndex}\0`, 'utf8');
+  const key = Buffer.alloc(prefix.length + 10);
+  prefix.copy(key);
+  const slots: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const digits = key.write(String(i), prefix.length, 'latin1');
+    slots.push(ringSlotOf(key.subarray(0, prefix.length + digits)));
+  }
+  return slots;
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const merged: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) merged.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!);
+  return merged;
 }
 
 /** First index whose value is >= target. */

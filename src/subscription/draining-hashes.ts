@@ -64,9 +64,19 @@ export class DrainingHashes<C> {
     for (const [hash, entry] of this.draining) if (entry.consumer === consumer) this.draining.delete(hash);
   }
 
-  /** Drops slots whose owner is their draining consumer again (Pulsar reduces them on the ADD impact). */
-  dropReturned(ownerOf: (hash: number) => C | undefined): void {
+  /**
+   * After slots changed owner (registerDrainingHashes): each slot a consumer lost while holding
+   * unacknowledged entries of it drains at that consumer, one reference per entry. A held slot that
+   * was not draining was owned by its holder until now, so comparing with the new owner finds exactly
+   * the lost ones. A slot back at its draining consumer stops draining (Pulsar's ADD impact).
+   * `holders` gives each remaining consumer with the slots of its unacknowledged entries.
+   */
+  ownersChanged(holders: Iterable<[C, Iterable<number>]>, ownerOf: (hash: number) => C | undefined): void {
     for (const [hash, entry] of this.draining) if (ownerOf(hash) === entry.consumer) this.draining.delete(hash);
+    const drainingBefore = new Set(this.draining.keys());
+    for (const [holder, hashes] of holders) {
+      for (const hash of hashes) if (!drainingBefore.has(hash) && ownerOf(hash) !== holder) this.add(holder, hash);
+    }
   }
 
   clear(): void {

@@ -47,8 +47,19 @@ interface ReadRound {
 
 type Outcome = 'idle' | 'sent' | 'retry' | 'lookAhead' | 'stalled';
 
+/** What a consumer could take when the replay queue was last scanned. */
+interface Checkpoint {
+  /** Permits granted by FLOW so far: only grows, and only with FLOW (deliveries move permits to msgOut). */
+  readonly granted: number;
+  readonly ready: boolean;
+}
+
 function metaOf(consumer: Consumer): KeySharedMeta {
   return consumer.keySharedMeta ?? DEFAULT_KEY_SHARED_META;
+}
+
+function checkpointOf(consumer: Consumer): Checkpoint {
+  return { granted: consumer.permits + consumer.msgOutCounter, ready: !consumer.blocked && consumer.sender.isWritable() };
 }
 
 /**
@@ -69,8 +80,13 @@ export class KeySharedDispatcher extends Dispatcher {
   private readonly redeliveryCounts = new Map<number, number>();
   private readonly lookAheadPerConsumer: number;
   private readonly lookAheadPerSubscription: number;
-  /** Something happened since the last replay scan found nothing to send. */
+  /**
+   * Whether a replay scan can find something: it is skipped after a scan until something that can
+   * unblock a waiting entry happens (new owners, redelivery, an ack that ends draining, more permits).
+   * New entries alone cannot, and scanning a full queue on every publish would cost O(queue) each.
+   */
   private replayStale = true;
+  private readonly replayCheckpoints = new Map<Consumer, Checkpoint>();
   private skipNextReplay = false;
 
   constructor(ctx: DispatchContext, options: KeySharedOptions) {
@@ -110,6 +126,7 @@ export class KeySharedDispatcher extends Dispatcher {
     this.selector.addConsumer(consumer);
     this.consumers.push(consumer);
     this.ownersChanged(consumer);
+    this.replayStale = true;
     this.trigger();
   }
 
@@ -127,6 +144,8 @@ export class KeySharedDispatcher extends Dispatcher {
     consumer.pending.clear();
     consumer.unackedMessages = 0;
     this.draining.removeConsumer(consumer);
+    this.replayCheckpoints.delete(consumer);
+    this.replayStale = true;
     if (this.consumers.length === 0) {
       // Like Pulsar with no consumers left: forget per-key state and read again from the first unacked entry.
       this.replay.clear();
@@ -149,6 +168,7 @@ export class KeySharedDispatcher extends Dispatcher {
       this.redeliveryCounts.set(key, (this.redeliveryCounts.get(key) ?? 0) + 1);
       this.replay.add(key, flight.hash);
     }
+    this.replayStale = true;
     this.trigger();
   }
 
@@ -165,7 +185,9 @@ export class KeySharedDispatcher extends Dispatcher {
       if (wasBlocked && !flight.consumer.blocked) wake = true;
     }
     // Acks elsewhere change nothing a blocked entry waits for, so they do not wake the dispatcher.
-    if (wake) this.trigger();
+    if (!wake) return;
+    this.replayStale = true;
+    this.trigger();
   }
 
   reset(): void {
@@ -178,12 +200,8 @@ export class KeySharedDispatcher extends Dispatcher {
     this.replay.clear();
     this.draining.clear();
     this.redeliveryCounts.clear();
-    this.trigger();
-  }
-
-  override trigger(): void {
     this.replayStale = true;
-    super.trigger();
+    this.trigger();
   }
 
   /** Sizes of the per-key state, all bounded by what is in flight (stats and tests). */
@@ -193,7 +211,7 @@ export class KeySharedDispatcher extends Dispatcher {
 
   protected async dispatchOnce(): Promise<void> {
     while (!this.closed && this.consumers.length > 0) {
-      if (this.replayStale && this.replay.size > 0 && !this.skipNextReplay) {
+      if (this.replay.size > 0 && !this.skipNextReplay && this.replayMayProgress()) {
         if ((await this.replayRound()) !== 'stalled') continue;
       }
       this.skipNextReplay = false;
@@ -205,23 +223,20 @@ export class KeySharedDispatcher extends Dispatcher {
     }
   }
 
-  /**
-   * PIP-379: after the ring changed, every slot a consumer lost while still holding unacknowledged
-   * entries of it drains at that consumer (registerDrainingHashes). A slot not draining yet and held
-   * by `c` was owned by `c` until now, so comparing with the new owner finds exactly the lost ones.
-   */
+  /** PIP-379: slots that moved away from a consumer still holding entries of them start draining. */
   private ownersChanged(joined: Consumer | undefined): void {
     if (!this.drainingRequired) return;
-    this.draining.dropReturned((hash) => this.selector.select(hash));
-    const drainingBefore = new Set(this.draining.hashes());
-    for (const consumer of this.consumers) {
-      if (consumer === joined) continue;
-      for (const key of consumer.pending.keys()) {
-        const hash = this.inFlight.get(key)?.hash;
-        if (hash === undefined || drainingBefore.has(hash)) continue;
-        if (this.selector.select(hash) !== consumer) this.draining.add(consumer, hash);
-      }
+    const holders = this.consumers.filter((c) => c !== joined).map((c): [Consumer, number[]] => [c, this.pendingHashes(c)]);
+    this.draining.ownersChanged(holders, (hash) => this.selector.select(hash));
+  }
+
+  private pendingHashes(consumer: Consumer): number[] {
+    const hashes: number[] = [];
+    for (const key of consumer.pending.keys()) {
+      const flight = this.inFlight.get(key);
+      if (flight) hashes.push(flight.hash);
     }
+    return hashes;
   }
 
   private async normalRound(): Promise<Outcome> {
@@ -281,10 +296,20 @@ export class KeySharedDispatcher extends Dispatcher {
     return this.consumers.some((c) => !round.seen.has(c) && c.canReceive());
   }
 
+  private replayMayProgress(): boolean {
+    if (this.replayStale) return true;
+    return this.consumers.some((c) => {
+      const before = this.replayCheckpoints.get(c);
+      const now = checkpointOf(c);
+      return !before || now.granted > before.granted || (now.ready && !before.ready);
+    });
+  }
+
   /** Replays waiting entries in position order; a slot blocked once stays blocked for the pass. */
   private async replayRound(): Promise<Outcome> {
     const { cursor } = this.ctx;
     this.replayStale = false;
+    for (const consumer of this.consumers) this.replayCheckpoints.set(consumer, checkpointOf(consumer));
     const picked = this.pickReplayable();
     if (picked.length === 0) return 'stalled';
     if (picked.length >= this.ctx.readBatchSize) this.replayStale = true;
@@ -292,13 +317,25 @@ export class KeySharedDispatcher extends Dispatcher {
     const generation = cursor.generation;
     const entries = await Promise.all(picked.map(([key]) => this.readAt(key)));
     // An older entry may have joined the queue during the read: start over to keep order (Pulsar minReplayedPosition).
-    if (this.closed || generation !== cursor.generation || additions !== this.replay.additions) return 'retry';
+    if (this.closed || generation !== cursor.generation || additions !== this.replay.additions) {
+      this.replayStale = true;
+      return 'retry';
+    }
+    const sent = this.sendReplayed(picked, entries);
+    // A consumer that stopped being ready during the read may have blocked entries: its return must rescan.
+    for (const [consumer, before] of this.replayCheckpoints) {
+      if (before.ready && !checkpointOf(consumer).ready) this.replayCheckpoints.set(consumer, { ...before, ready: false });
+    }
+    return sent > 0 ? 'sent' : 'stalled';
+  }
+
+  private sendReplayed(picked: Array<[number, number]>, entries: Array<Entry | undefined>): number {
     const blocked = new Set<number>();
     let sent = 0;
     picked.forEach(([key, hash], i) => {
       const entry = entries[i];
       if (!this.replay.has(key)) return;
-      if (!entry || cursor.isAcked(entry.position)) {
+      if (!entry || this.ctx.cursor.isAcked(entry.position)) {
         this.replay.delete(key);
         return;
       }
@@ -311,7 +348,7 @@ export class KeySharedDispatcher extends Dispatcher {
       this.send(consumer, entry, key, hash, undefined);
       sent++;
     });
-    return sent > 0 ? 'sent' : 'stalled';
+    return sent;
   }
 
   /** Which waiting entries could go now, filtered by owner and its permits before reading (ReplayPositionFilter). */

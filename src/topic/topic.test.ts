@@ -184,9 +184,10 @@ describe('Topic and subscriptions', () => {
     expect(subscription.cursor.backlogEntries()).toBe(1);
   });
 
-  it('refuses Key_Shared until it is implemented, and a second type on a busy subscription', async () => {
+  it('refuses a second type on a busy subscription', async () => {
     const { topic } = await openTopic();
-    await expect(subscribe(topic, new FakeSender(), 1, SubType.Key_Shared)).rejects.toMatchObject({ code: 'NotAllowedError' });
+    await subscribe(topic, new FakeSender(), 1, SubType.Key_Shared, { subscription: 'keys' });
+    await expect(subscribe(topic, new FakeSender(), 4, SubType.Shared, { subscription: 'keys' })).rejects.toMatchObject({ code: 'ConsumerBusy' });
     await subscribe(topic, new FakeSender(), 2, SubType.Shared);
     await expect(subscribe(topic, new FakeSender(), 3, SubType.Failover)).rejects.toMatchObject({ code: 'ConsumerBusy' });
   });

@@ -5,6 +5,7 @@ import { InitialPosition, SubType, type SubTypeCode } from '../protocol/wire-typ
 import type { CursorState, CursorStore, Ledger, Position } from '../storage/types.js';
 import { Consumer, type ConsumerSender } from '../subscription/consumer.js';
 import { Cursor } from '../subscription/cursor.js';
+import type { KeySharedMeta } from '../subscription/key-shared-meta.js';
 import { isBefore, previousOf } from '../subscription/positions.js';
 import { Subscription } from '../subscription/subscription.js';
 import type { ProducerHandle } from './producer.js';
@@ -29,6 +30,8 @@ export interface SubscribeRequest {
   /** Readers: the entry to start at (delivered again; the client filters). */
   readonly startMessageId?: { ledgerId: number; entryId: number };
   readonly sender: ConsumerSender;
+  /** Key_Shared only; absent means AUTO_SPLIT. */
+  readonly keySharedMeta?: KeySharedMeta;
 }
 
 /** Client sentinels decode as huge numbers: earliest is (2^64-1, 2^64-1), latest (2^63-1, 2^63-1). */
@@ -84,9 +87,6 @@ export class Topic {
   }
 
   async subscribe(request: SubscribeRequest): Promise<{ subscription: Subscription; consumer: Consumer }> {
-    if (request.subType === SubType.Key_Shared) {
-      throw new BrokerError('NotAllowedError', 'Key_Shared subscriptions are not supported by this broker yet');
-    }
     let subscription = this.subscriptions.get(request.subscription);
     if (subscription && !request.durable && subscription.durable) {
       throw new BrokerError('NotAllowedError', `Durable subscription with the same name already exists.`);
@@ -105,7 +105,9 @@ export class Topic {
       subType: request.subType,
       priorityLevel: request.priorityLevel,
       sender: request.sender,
-      maxUnackedMessages: request.subType === SubType.Shared ? this.settings.maxUnackedMessagesPerConsumer : 0,
+      maxUnackedMessages: request.subType === SubType.Shared || request.subType === SubType.Key_Shared
+        ? this.settings.maxUnackedMessagesPerConsumer : 0,
+      keySharedMeta: request.keySharedMeta,
     });
     await subscription.addConsumer(consumer);
     return { subscription, consumer };

@@ -4,6 +4,7 @@ import {
 } from '../../protocol/commands.js';
 import { ServerError, SubType, type BaseCommand, type MessageIdData } from '../../protocol/wire-types.js';
 import type { Position } from '../../storage/types.js';
+import { keySharedMetaFromWire } from '../../subscription/key-shared-meta.js';
 import { parseTopicName } from '../../topic/topic-name.js';
 import type { Connection } from '../connection.js';
 
@@ -37,6 +38,7 @@ export async function handleSubscribe(conn: Connection, cmd: BaseCommand): Promi
       initialPosition: request.initialPosition ?? 0,
       startMessageId: request.start_message_id,
       sender: conn,
+      keySharedMeta: request.subType === SubType.Key_Shared ? keySharedMetaFromWire(request.keySharedMeta) : undefined,
     });
     if (!conn.isOpen) {
       await topic.unsubscribeConsumer(subscription, consumer);
@@ -73,13 +75,14 @@ export async function handleAck(conn: Connection, cmd: BaseCommand): Promise<voi
   conn.write(newAckResponse(ack.consumer_id, ack.request_id!));
 }
 
-/** REDELIVER_UNACKNOWLEDGED_MESSAGES: ids are honoured only on Shared subscriptions (ServerCnx). */
+/** REDELIVER_UNACKNOWLEDGED_MESSAGES: ids are honoured only in individual-ack modes, Shared and Key_Shared (ServerCnx). */
 export function handleRedeliver(conn: Connection, cmd: BaseCommand): void {
   const request = cmd.redeliverUnacknowledgedMessages!;
   const binding = conn.consumers.get(request.consumer_id);
   if (!binding) return;
   const ids = request.message_ids ?? [];
-  const individual = binding.consumer.subType === SubType.Shared && ids.length > 0;
+  const subType = binding.consumer.subType;
+  const individual = (subType === SubType.Shared || subType === SubType.Key_Shared) && ids.length > 0;
   binding.subscription.redeliver(binding.consumer, individual ? ids.map(toPosition) : undefined);
 }
 
