@@ -1,30 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../config/config.js';
-import { silentLogger } from '../config/logger.js';
 import { encodeSimpleFrame } from '../protocol/frame.js';
 import { CommandType, ServerError } from '../protocol/wire-types.js';
-import { createMemoryStorage } from '../storage/memory-storage.js';
+import { newTestContext } from '../test-support/broker-context.js';
 import { FakeClient } from '../test-support/fake-client.js';
-import { TopicRegistry } from '../topic/registry.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
 
 const TOPIC = 'persistent://public/default/conn-test';
 
 function newContext(keepAliveIntervalMs = 30_000): BrokerContext {
-  const config = { ...defaultConfig, storage: 'memory' as const, cursorFlushIntervalMs: 10, keepAliveIntervalMs };
-  const registry = new TopicRegistry(createMemoryStorage(), {
-    readBatchSize: 100, failoverDelayMs: 0, cursorFlushIntervalMs: 10, maxUnackedMessagesPerConsumer: 50_000,
-    allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
-  }, silentLogger);
-  let producers = 0;
-  let connections = 0;
-  return {
-    config, registry, logger: silentLogger, serverVersion: 'Vela test',
-    brokerServiceUrl: () => 'pulsar://localhost:6650',
-    nextProducerName: () => `standalone-0-${producers++}`,
-    nextConnectionId: () => connections++,
-  };
+  return newTestContext({ keepAliveIntervalMs });
 }
 
 const clients: FakeClient[] = [];

@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../broker/connection.js';
-import type { BrokerContext } from '../broker/context.js';
-import { defaultConfig } from '../config/config.js';
-import { silentLogger } from '../config/logger.js';
 import { crc32c } from '../protocol/checksum.js';
 import { encodePayloadFrameHeader } from '../protocol/frame.js';
 import { BaseCommandType } from '../protocol/proto.js';
 import { CommandType, ServerError, SubType } from '../protocol/wire-types.js';
-import { createMemoryStorage } from '../storage/memory-storage.js';
+import { newTestContext } from '../test-support/broker-context.js';
 import { FakeClient } from '../test-support/fake-client.js';
-import { TopicRegistry } from '../topic/registry.js';
 import { keyedEntry } from '../test-support/key-shared-harness.js';
 import { rangeSlotOf } from './sticky-key.js';
 
@@ -17,14 +13,7 @@ const TOPIC = 'persistent://public/default/key-shared-wire';
 const clients: FakeClient[] = [];
 
 function connectClient(): FakeClient {
-  const registry = new TopicRegistry(createMemoryStorage(), {
-    readBatchSize: 100, failoverDelayMs: 0, cursorFlushIntervalMs: 10, maxUnackedMessagesPerConsumer: 50_000,
-    allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
-  }, silentLogger);
-  const ctx: BrokerContext = {
-    config: { ...defaultConfig, storage: 'memory' as const, cursorFlushIntervalMs: 10 }, registry, logger: silentLogger,
-    serverVersion: 'Vela test', brokerServiceUrl: () => 'pulsar://localhost:6650', nextProducerName: () => 'p', nextConnectionId: () => 0,
-  };
+  const ctx = newTestContext();
   const client = new FakeClient();
   new Connection(client.brokerSide, ctx);
   clients.push(client);

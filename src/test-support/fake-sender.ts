@@ -1,7 +1,7 @@
 import { readEntryMetadata } from '../protocol/peek.js';
-import { MessageMetadataType } from '../protocol/proto.js';
 import type { Position } from '../storage/types.js';
 import type { ConsumerSender } from '../subscription/consumer.js';
+import { keyedEntry } from './key-shared-harness.js';
 
 export interface Delivered {
   consumerId: number;
@@ -40,15 +40,7 @@ export class FakeSender implements ConsumerSender {
 
 /** A stored entry as a producer would send it: [0x0e01][crc][size][MessageMetadata][payload]. */
 export function makeEntry(sequenceId: number, publishTimeMs = 1000 + sequenceId, messages?: number): Buffer {
-  const metadata = Buffer.from(MessageMetadataType.encode({
-    producer_name: 'p', sequence_id: sequenceId, publish_time: publishTimeMs,
-    ...(messages ? { num_messages_in_batch: messages } : {}),
-  }).finish());
-  const entry = Buffer.alloc(10 + metadata.length + 4);
-  entry.writeUInt16BE(0x0e01, 0);
-  entry.writeUInt32BE(metadata.length, 6);
-  metadata.copy(entry, 10);
-  return entry;
+  return keyedEntry({ sequenceId, publishTimeMs, ...(messages ? { messages } : {}) });
 }
 
 export async function settle(ms = 20): Promise<void> {

@@ -22,12 +22,13 @@ export interface KeyedMessage {
   /** A batch entry of this many messages. */
   readonly messages?: number;
   readonly producer?: string;
+  readonly publishTimeMs?: number;
 }
 
 /** A stored entry, [0x0e01][crc][size][MessageMetadata][payload], with the keys given. */
 export function keyedEntry(m: KeyedMessage): Buffer {
   const metadata = Buffer.from(MessageMetadataType.encode({
-    producer_name: m.producer ?? 'p', sequence_id: m.sequenceId, publish_time: 1000 + m.sequenceId,
+    producer_name: m.producer ?? 'p', sequence_id: m.sequenceId, publish_time: m.publishTimeMs ?? 1000 + m.sequenceId,
     ...(m.partitionKey !== undefined ? { partition_key: m.partitionKey } : {}),
     ...(m.b64 ? { partition_key_b64_encoded: true } : {}),
     ...(m.orderingKey ? { ordering_key: m.orderingKey } : {}),

@@ -1,0 +1,22 @@
+import type { BrokerContext } from '../broker/context.js';
+import { defaultConfig, type BrokerConfig } from '../config/config.js';
+import { silentLogger } from '../config/logger.js';
+import { createMemoryStorage } from '../storage/memory-storage.js';
+import { TopicRegistry } from '../topic/registry.js';
+
+/** A BrokerContext over memory storage, for connection-level tests. */
+export function newTestContext(overrides: Partial<BrokerConfig> = {}): BrokerContext {
+  const config: BrokerConfig = { ...defaultConfig, storage: 'memory', cursorFlushIntervalMs: 10, ...overrides };
+  const registry = new TopicRegistry(createMemoryStorage(), {
+    readBatchSize: 100, failoverDelayMs: 0, cursorFlushIntervalMs: config.cursorFlushIntervalMs,
+    maxUnackedMessagesPerConsumer: 50_000, allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
+  }, silentLogger);
+  let producers = 0;
+  let connections = 0;
+  return {
+    config, registry, logger: silentLogger, serverVersion: 'Vela test',
+    brokerServiceUrl: () => 'pulsar://localhost:6650',
+    nextProducerName: () => `standalone-0-${producers++}`,
+    nextConnectionId: () => connections++,
+  };
+}
