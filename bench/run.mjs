@@ -2,8 +2,10 @@
 // Vela benchmark harness: node bench/run.mjs [--quick] [--profile] [--rounds N]
 //
 // Starts a fresh broker (free ports, fresh temp data dir) per measurement, drives it with the
-// official Python client (bench/.venv, pulsar-client pinned below) and writes bench/RESULTS.md.
-// Plain Node, no build step; it does not build the broker either (npm run build does).
+// official Go client (bench/go-load, pulsar-client-go pinned in its go.mod; built by its install.sh)
+// for the throughput and latency rows, and with the official Python client (bench/.venv,
+// pulsar-client pinned below) for one comparison row and the start-up probe; writes
+// bench/RESULTS.md. Plain Node; it does not build the broker (npm run build does).
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,8 @@ let cli = builtCli; // switched to the snapshot copy once it is made
 let snapshotDir = null;
 const venv = join(here, '.venv');
 const python = join(venv, 'bin', 'python');
+const goLoadDir = join(here, 'go-load');
+const goLoad = join(goLoadDir, 'bin', 'load');
 
 const { values: opts } = parseArgs({
   options: {
@@ -33,10 +37,11 @@ if (opts.help) {
   console.log(`Usage: node bench/run.mjs [--quick] [--profile] [--rounds N]
 
   --quick    smaller message counts, one round (about a minute in all)
-  --rounds N how often to repeat the maximum-rate runs, interleaved (default 2, quick 1);
-             the report shows the best round of each and lists the others
-  --profile  also repeats the batched and the unbatched 1-process runs under node --cpu-prof
-             and lists the top self-time functions of the broker
+  --rounds N how often to repeat the maximum-rate runs and the fixed 50,000 msg/s run,
+             interleaved (default 4, quick 1); the report shows the best round of each and
+             lists the others; later rounds are skipped run by run past a 270 s budget
+  --profile  also repeats the Go batched 1-producer and Go unbatched 4-producer runs under
+             node --cpu-prof and lists the top self-time functions of the broker
 
 Writes bench/RESULTS.md. See bench/README.md.`);
   process.exit(0);
@@ -47,31 +52,44 @@ const config = {
   // Rounds after the first are skipped run by run once they would end past this budget (seconds
   // since start, judged by how long the same run took in round 1).
   budgetS: quick ? 55 : 270,
-  rounds: opts.rounds !== undefined ? Math.max(1, Number.parseInt(opts.rounds, 10) || 1) : quick ? 1 : 2,
+  rounds: opts.rounds !== undefined ? Math.max(1, Number.parseInt(opts.rounds, 10) || 1) : quick ? 1 : 4,
   starts: 5,
   idleRssDelayMs: 1000,
   size: 1024,
-  produceCount: quick ? 20_000 : 200_000,
+  // Messages per maximum-rate run: enough for a window of several seconds with each client.
+  goBatchedCount: quick ? 50_000 : 500_000,
+  goUnbatchedCount: quick ? 30_000 : 200_000,
+  pythonCount: quick ? 20_000 : 200_000,
   warmup: quick ? 2_000 : 10_000,
   timeCapS: quick ? 12 : 30,
   graceS: quick ? 10 : 20,
   maxPending: 50_000,
   drainTimeCapS: quick ? 12 : 30,
 };
-// One row per produce run; each gets its own broker. The first row is workload (b) and its backlog
-// is drained afterwards (e). The 2-process rows show whether one client process was the limit: if
-// two processes together get more through, the broker was not saturated. The fixed-rate rows are
-// extra: publish latency when nothing queues up in the client.
+// One row per produce run; each gets its own broker. `client` says which official client drives it:
+// 'go' is bench/go-load (pulsar-client-go), 'python' is bench/produce.py (pulsar-client). The first
+// row is workload (b) and its backlog is drained afterwards (e) by the Go consumer, which checks the
+// sequence numbers in the payloads. The Go client costs ~6 µs of CPU per batched message against the
+// Python client's ~30, so the Go rows measure the broker; the Python row is kept for comparison. The
+// Go producers of one process share one connection; the 2-process unbatched row uses two (the broker
+// stops reading a connection at 1000 pending publishes). The fixed-rate rows show publish latency
+// when nothing queues up in the client: at the 50,000 msg/s throughput target, and at 2,000 msg/s.
+const highRate = 50_000;
+const highRateCount = quick ? 50_000 : 250_000;
 const fixedRate = 2_000;
 const fixedRateCount = quick ? 5_000 : 10_000;
+const rateLabel = (n) => `fixed ${n.toLocaleString('en-US')} msg/s`;
 const produceRuns = [
-  { id: 'batched-1p', label: 'batched, 1 process × 1 producer', batching: 'on', procs: 1, producers: 1, drain: true },
-  { id: 'batched-2p', label: 'batched, 2 processes × 1 producer', batching: 'on', procs: 2, producers: 1 },
-  { id: 'unbatched-1p', label: 'unbatched, 1 process × 4 producers', batching: 'off', procs: 1, producers: 4 },
-  { id: 'unbatched-2p', label: 'unbatched, 2 processes × 2 producers', batching: 'off', procs: 2, producers: 2 },
-  { id: 'batched-rate', label: `batched, fixed ${fixedRate.toLocaleString('en-US')} msg/s`, batching: 'on', procs: 1, producers: 1, rate: fixedRate, count: fixedRateCount },
-  { id: 'unbatched-rate', label: `unbatched, fixed ${fixedRate.toLocaleString('en-US')} msg/s`, batching: 'off', procs: 1, producers: 1, rate: fixedRate, count: fixedRateCount },
+  { id: 'go-batched-1', client: 'go', label: 'Go, batched, 1 producer', batching: 'on', procs: 1, producers: 1, count: config.goBatchedCount, drain: true },
+  { id: 'go-batched-2', client: 'go', label: 'Go, batched, 2 producers', batching: 'on', procs: 1, producers: 2, count: config.goBatchedCount },
+  { id: 'go-unbatched-4', client: 'go', label: 'Go, unbatched, 4 producers', batching: 'off', procs: 1, producers: 4, count: config.goUnbatchedCount },
+  { id: 'go-unbatched-2x4', client: 'go', label: 'Go, unbatched, 2 processes × 4 producers', batching: 'off', procs: 2, producers: 4, count: config.goUnbatchedCount },
+  { id: 'py-batched-1', client: 'python', label: 'Python, batched, 1 producer (official Python client)', batching: 'on', procs: 1, producers: 1, count: config.pythonCount },
+  { id: 'go-batched-rate-high', client: 'go', label: `Go, batched, ${rateLabel(highRate)}`, batching: 'on', procs: 1, producers: 1, rate: highRate, count: highRateCount, repeat: true },
+  { id: 'go-batched-rate', client: 'go', label: `Go, batched, ${rateLabel(fixedRate)}`, batching: 'on', procs: 1, producers: 1, rate: fixedRate, count: fixedRateCount },
+  { id: 'go-unbatched-rate', client: 'go', label: `Go, unbatched, ${rateLabel(fixedRate)}`, batching: 'off', procs: 1, producers: 1, rate: fixedRate, count: fixedRateCount },
 ];
+const clientName = { go: 'Go', python: 'Python' };
 
 const CLK_TCK = (() => {
   try {
@@ -181,6 +199,25 @@ function ensureVenv() {
     }
   }
   return found;
+}
+
+/** Builds bench/go-load/bin/load (idempotent, about a second when nothing changed). */
+function ensureGoLoad() {
+  try {
+    execFileSync('bash', [join(goLoadDir, 'install.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch {
+    console.error('bench: bash bench/go-load/install.sh failed (is Go >= 1.24 installed?)');
+    process.exit(1);
+  }
+  const gomod = readFileSync(join(goLoadDir, 'go.mod'), 'utf8');
+  const client = /github\.com\/apache\/pulsar-client-go (v\S+)/.exec(gomod)?.[1] ?? 'unknown';
+  let go = 'unknown';
+  try {
+    go = run('go', ['env', 'GOVERSION']);
+  } catch {
+    /* keep unknown */
+  }
+  return { client, go };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,18 +398,27 @@ function clientLogLines(stderr) {
 }
 
 function spawnPython(script, args) {
-  const child = track(spawn(python, [join(here, script), ...args], { cwd: here, stdio: ['pipe', 'pipe', 'pipe'] }));
+  return spawnClient(python, [join(here, script), ...args], script);
+}
+
+/** bench/go-load/bin/load <mode> args (pulsar-client-go). */
+function spawnGo(mode, args) {
+  return spawnClient(goLoad, [mode, ...args], `go-load ${mode}`);
+}
+
+function spawnClient(command, args, name) {
+  const child = track(spawn(command, args, { cwd: here, stdio: ['pipe', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
-  return { child, lines: lineReader(child.stdout), stderr: () => stderr };
+  return { child, name, lines: lineReader(child.stdout), stderr: () => stderr };
 }
 
 async function expectLine(proc, prefix, timeoutMs) {
-  const name = proc.child.spawnargs[1].split('/').pop();
+  const name = proc.name;
   for (;;) {
     const got = await proc.lines.next(timeoutMs, `${prefix} from ${name}`); // null: stdout closed
     if (!got) throw new Error(`${name} ended before printing ${prefix}: ${proc.stderr().slice(-2000)}`);
@@ -460,28 +506,50 @@ async function produceRun(spec, { profileDir } = {}) {
   const broker = new Broker({ profileDir });
   const topic = `persistent://public/default/bench-${spec.id}`;
   const latDir = mkdtempSync(join(tmpdir(), 'vela-bench-lat-'));
-  const perProc = Math.ceil((spec.count ?? config.produceCount) / spec.procs);
+  const perProc = Math.ceil(spec.count / spec.procs);
   const procs = [];
   const result = { spec, topic, brokerStop: null, errors: [], clientLog: [] };
   try {
     await broker.ready();
     for (let p = 0; p < spec.procs; p++) {
-      const latOut = join(latDir, `lat-${p}.f64`);
-      const proc = spawnPython('produce.py', [
-        '--url', broker.url,
-        '--topic', topic,
-        '--count', String(perProc),
-        '--size', String(config.size),
-        '--batching', spec.batching,
-        '--producers', String(spec.producers),
-        '--max-pending', String(config.maxPending),
-        '--warmup', String(Math.ceil(config.warmup / spec.procs)),
-        '--time-cap', String(config.timeCapS),
-        '--grace', String(config.graceS),
-        '--lat-out', latOut,
-        '--rate', String((spec.rate ?? 0) / spec.procs),
-      ]);
-      proc.latOut = latOut;
+      let proc;
+      if (spec.client === 'go') {
+        // Sequence numbers (in the payload) are unique across processes: process p sends
+        // [p × perProc, (p + 1) × perProc); the drain checks them.
+        proc = spawnGo('produce', [
+          '-sync',
+          '-url', broker.url,
+          '-topic', topic,
+          '-count', String(perProc),
+          '-size', String(config.size),
+          '-batching', spec.batching,
+          '-producers', String(spec.producers),
+          '-max-pending', String(config.maxPending),
+          '-warmup', String(Math.ceil(config.warmup / spec.procs)),
+          '-time-cap', String(config.timeCapS),
+          '-grace', String(config.graceS),
+          '-rate', String((spec.rate ?? 0) / spec.procs),
+          '-seq-base', String(p * perProc),
+          '-producer-base', String(p * spec.producers),
+        ]);
+      } else {
+        const latOut = join(latDir, `lat-${p}.f64`);
+        proc = spawnPython('produce.py', [
+          '--url', broker.url,
+          '--topic', topic,
+          '--count', String(perProc),
+          '--size', String(config.size),
+          '--batching', spec.batching,
+          '--producers', String(spec.producers),
+          '--max-pending', String(config.maxPending),
+          '--warmup', String(Math.ceil(config.warmup / spec.procs)),
+          '--time-cap', String(config.timeCapS),
+          '--grace', String(config.graceS),
+          '--lat-out', latOut,
+          '--rate', String((spec.rate ?? 0) / spec.procs),
+        ]);
+        proc.latOut = latOut;
+      }
       procs.push(proc);
     }
     await Promise.all(procs.map((proc) => expectLine(proc, 'READY', 60_000)));
@@ -510,18 +578,8 @@ async function produceRun(spec, { profileDir } = {}) {
     const elapsed = end - start;
     const sum = (key) => results.reduce((a, r) => a + r[key], 0);
     const acked = sum('acked');
-    const latencies = [];
-    for (const proc of procs) {
-      const buf = readFileSync(proc.latOut);
-      latencies.push(new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)));
-    }
-    const all = new Float64Array(latencies.reduce((a, l) => a + l.length, 0));
-    let off = 0;
-    for (const l of latencies) {
-      all.set(l, off);
-      off += l.length;
-    }
-    all.sort();
+    const lat = spec.client === 'go' ? latencyFromHistograms(results) : latencyFromFiles(procs.map((proc) => proc.latOut));
+    for (const r of results) delete r.hist_us; // merged above; too long for the raw JSON
     const brokerCpu = cpu1 - cpu0;
     const clientCpu = sum('client_cpu_s');
     const windowS = (t1 - t0) / 1000;
@@ -538,7 +596,7 @@ async function produceRun(spec, { profileDir } = {}) {
       elapsedS: elapsed,
       msgPerS: acked / elapsed,
       mbPerS: (acked * config.size) / elapsed / MB,
-      lat: { p50: percentile(all, 50), p99: percentile(all, 99), p999: percentile(all, 99.9), max: all[all.length - 1] },
+      lat,
       brokerCpuS: brokerCpu,
       brokerCoreShare: brokerCpu / windowS,
       brokerUsPerMsg: (brokerCpu / acked) * 1e6,
@@ -555,7 +613,14 @@ async function produceRun(spec, { profileDir } = {}) {
     if (result.missing > 0) result.errors.push(`${result.missing} messages sent without a receipt or an error callback`);
     if (result.failed > 0) result.errors.push(`${result.failed} sends failed (first: ${result.firstError})`);
 
-    if (spec.drain) result.drain = await drain(broker, topic, acked);
+    if (spec.drain) {
+      const d = (result.drain = await drain(broker, topic, result.sent));
+      const bad = [];
+      if (d.received !== d.expected) bad.push(`received ${d.received} of ${d.expected} (${d.stop_reason})`);
+      for (const key of ['duplicates', 'missing', 'out_of_order', 'bad_payload', 'out_of_range']) if (d[key] > 0) bad.push(`${d[key]} ${key.replace(/_/g, ' ')}`);
+      if (d.missing > 0) bad.push(`first missing sequence numbers ${JSON.stringify(d.first_missing)}`);
+      if (bad.length || d.exitCode !== 0) result.errors.push(`drain: ${bad.join(', ') || `exit code ${d.exitCode}`}${d.stderr ? `: ${d.stderr}` : ''}`);
+    }
     result.hwmEnd = broker.memory().VmHWM;
   } catch (error) {
     result.errors.push(String(error.stack ?? error));
@@ -569,12 +634,58 @@ async function produceRun(spec, { profileDir } = {}) {
   return result;
 }
 
+/** Publish latency over all messages of a Python run: every latency, float64 ms, one file per process. */
+function latencyFromFiles(files) {
+  const latencies = [];
+  for (const file of files) {
+    const buf = readFileSync(file);
+    latencies.push(new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)));
+  }
+  const all = new Float64Array(latencies.reduce((a, l) => a + l.length, 0));
+  let off = 0;
+  for (const l of latencies) {
+    all.set(l, off);
+    off += l.length;
+  }
+  all.sort();
+  return { p50: percentile(all, 50), p99: percentile(all, 99), p999: percentile(all, 99.9), max: all[all.length - 1], source: 'every latency' };
+}
+
+/**
+ * Publish latency over all messages of a Go run: the processes' histograms ([bucket midpoint µs,
+ * count]; buckets are exact below 512 µs and at most 0.4 % wide above) merged, nearest rank.
+ */
+function latencyFromHistograms(results) {
+  const counts = new Map();
+  for (const r of results) for (const [us, n] of r.hist_us ?? []) counts.set(us, (counts.get(us) ?? 0) + n);
+  const buckets = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  const total = buckets.reduce((a, [, n]) => a + n, 0);
+  const rank = (p) => {
+    const target = Math.max(1, Math.ceil((p / 100) * total));
+    let seen = 0;
+    for (const [us, n] of buckets) {
+      seen += n;
+      if (seen >= target) return us / 1000;
+    }
+    return NaN;
+  };
+  // A bucket's midpoint can lie above the largest value recorded in it: never report more than the maximum.
+  const max = Math.max(...results.map((r) => r.max_ms ?? NaN));
+  const at = (p) => Math.min(rank(p), max);
+  return { p50: at(50), p99: at(99), p999: at(99.9), max, source: 'histogram' };
+}
+
+/**
+ * Drains the backlog with one Exclusive consumer of the Go client, which checks the sequence numbers
+ * [0, sent) that the Go producer wrote into the payloads: every one exactly once, in order per producer.
+ */
 async function drain(broker, topic, expected) {
-  const proc = spawnPython('consume.py', [
-    '--url', broker.url,
-    '--topic', topic,
-    '--count', String(expected),
-    '--time-cap', String(config.drainTimeCapS),
+  const proc = spawnGo('consume', [
+    '-sync',
+    '-url', broker.url,
+    '-topic', topic,
+    '-count', String(expected),
+    '-time-cap', String(config.drainTimeCapS),
   ]);
   await expectLine(proc, 'START', 30_000);
   const cpu0 = broker.cpu();
@@ -598,7 +709,7 @@ async function drain(broker, topic, expected) {
     machineBusyShare: (machine1.busy - machine0.busy) / windowS,
     exitCode: proc.child.exitCode,
     stderr: proc.child.exitCode === 0 ? '' : proc.stderr().slice(-1500),
-    clientLog: proc.child.exitCode === 0 ? clientLogLines(proc.stderr()) : [],
+    clientLog: clientLogLines(proc.stderr()),
   };
 }
 
@@ -691,8 +802,8 @@ function verdict(r, nproc) {
   if (r.spec.rate) return 'fixed rate';
   if (!Number.isFinite(r.brokerCoreShare)) return '—';
   if (r.brokerCoreShare >= 0.85) return 'broker CPU';
-  if (r.clientCoreShare / r.spec.procs >= 0.85) return 'client CPU';
-  if (r.machineBusyShare >= 0.95 * nproc) return `machine full (others ${fmt.pct(r.otherCoreShare)})`;
+  if (r.spec.client === 'python' && r.clientCoreShare / r.spec.procs >= 0.85) return 'client CPU';
+  if (r.machineBusyShare >= 0.95 * nproc) return `machine full (broker ${fmt.pct(r.brokerCoreShare)}, client ${fmt.pct(r.clientCoreShare)}, others ${fmt.pct(r.otherCoreShare)})`;
   return 'no CPU saturated';
 }
 
@@ -710,6 +821,8 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   const bestBatched = batched.length ? batched.reduce((a, b) => (b.msgPerS > a.msgPerS ? b : a)) : null;
   const main = runs.find((r) => r.spec.drain);
   const maxRate = runs.filter((r) => !r.spec.rate);
+  const high = runs.find((r) => r.spec.id === 'go-batched-rate-high');
+  const byId = (id) => runs.find((r) => r.spec.id === id);
 
   w('# Vela benchmark results');
   w();
@@ -722,8 +835,8 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   w(`| Machine | ${env.nproc} × ${env.cpuModel}, ${(env.memTotal / 2 ** 30).toFixed(1)} GiB RAM, Linux ${env.kernel} |`);
   w(`| Load average at start | ${env.loadavg} |`);
   w(`| Node | ${env.node} |`);
-  w(`| Client | Python pulsar-client ${env.client} (Python ${env.python}), send_async with a callback per message |`);
-  w(`| Mode | ${quick ? 'quick' : 'default'}: ${fmt.int(config.produceCount)} messages of ${config.size} B per produce run, ${config.rounds} round${config.rounds > 1 ? 's' : ''}, time cap ${config.timeCapS} s, ${fmt.int(config.warmup)} warm-up messages to another topic |`);
+  w(`| Clients | rows marked **Go**: official Go client pulsar-client-go ${env.goClient} (${env.go}, bench/go-load), SendAsync with a callback per message; the drain (e) too. Row marked **Python** and the start-up probe (a): official Python client pulsar-client ${env.client} (Python ${env.python}), send_async with a callback per message |`);
+  w(`| Mode | ${quick ? 'quick' : 'default'}: ${config.size} B messages; per maximum-rate run ${fmt.int(config.goBatchedCount)} (Go batched), ${fmt.int(config.goUnbatchedCount)} (Go unbatched), ${fmt.int(config.pythonCount)} (Python) messages, ${config.rounds} round${config.rounds > 1 ? 's' : ''}; time cap ${config.timeCapS} s; ${fmt.int(config.warmup)} warm-up messages to another topic |`);
   w(`| Run time | ${totalS.toFixed(0)} s |`);
   w();
   w('**fsync before every receipt: on** (the broker always syncs a group commit before SEND_RECEIPT).');
@@ -740,11 +853,31 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   w(
     `| ≥ 50,000 msg/s batched, fsync on (best batched run) | ${bestBatched ? `${fmt.int(bestBatched.msgPerS)} msg/s (${bestBatched.spec.label})` : '—'} | ${passMiss(bestBatched && bestBatched.msgPerS >= 50_000)} |`,
   );
+  if (high) {
+    w(
+      `| publish latency p50 / p99 (Go, batched, ${rateLabel(highRate)}) | ${fmt.ms(high.lat?.p50)} / ${fmt.ms(high.lat?.p99)} ms (${fmt.int(high.msgPerS)} msg/s achieved) | no target set |`,
+    );
+  }
   w();
   w('MB = 10⁶ bytes throughout.');
   w();
+  const goB = byId('go-batched-1');
+  const pyB = byId('py-batched-1');
+  if (goB && pyB) {
+    w('### Batched produce, 1 producer: the two official clients side by side');
+    w();
+    w('| | Go client | Python client |');
+    w('|---|---|---|');
+    w(`| msg/s (best round) | ${fmt.int(goB.msgPerS)} | ${fmt.int(pyB.msgPerS)} |`);
+    w(`| broker CPU per message (µs) | ${fmt.us(goB.brokerUsPerMsg)} | ${fmt.us(pyB.brokerUsPerMsg)} |`);
+    w(`| client CPU per message (µs) | ${fmt.us(goB.clientUsPerMsg)} | ${fmt.us(pyB.clientUsPerMsg)} |`);
+    w(`| broker / client / others, share of one core | ${fmt.pct(goB.brokerCoreShare)} / ${fmt.pct(goB.clientCoreShare)} / ${fmt.pct(goB.otherCoreShare)} | ${fmt.pct(pyB.brokerCoreShare)} / ${fmt.pct(pyB.clientCoreShare)} / ${fmt.pct(pyB.otherCoreShare)} |`);
+    w();
+    w('Both run on the same 2 cores as the broker, so client CPU per message is taken from the broker: the cheaper the client, the more of the machine the broker gets.');
+    w();
+  }
 
-  w(`## (a) Start to ready (${starts.length} fresh starts, fresh data dirs)`);
+  w(`## (a) Start to ready (${starts.length} fresh starts, fresh data dirs${config.rounds > 1 ? ', spread over the rounds' : ''})`);
   w();
   w('| | median | min | max |');
   w('|---|---|---|---|');
@@ -763,26 +896,26 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
 
   w('## (b)(c)(d) Produce, 1 KiB messages, fsync on');
   w();
-  w(`Each row is a fresh broker and ${fmt.int(config.produceCount)} messages (fixed-rate rows: ${fmt.int(fixedRateCount)}), all to one topic. Every process has ${fmt.int(config.maxPending)} max_pending_messages per producer and block_if_queue_full=True; batched rows leave every batching option at the client default (≤ 1000 messages, ≤ 128 KiB, 10 ms delay). Publish latency is send_async → callback. At maximum rate it is mostly time spent queued in the client (up to max_pending_messages deep); the fixed-rate rows show the latency when nothing queues.`);
+  w(`Each row is a fresh broker; all messages of a row go to one topic. The first word of each row names the official client that produced it: **Go** = pulsar-client-go ${env.goClient} (bench/go-load), **Python** = pulsar-client ${env.client} (bench/produce.py). Messages per run: ${fmt.int(config.goBatchedCount)} (Go batched), ${fmt.int(config.goUnbatchedCount)} (Go unbatched), ${fmt.int(config.pythonCount)} (Python), ${fmt.int(highRateCount)} (${rateLabel(highRate)}), ${fmt.int(fixedRateCount)} (${rateLabel(fixedRate)}). Every producer has ${fmt.int(config.maxPending)} max pending messages and blocks when they are reached (Go: MaxPendingMessages, SendAsync blocks; Python: max_pending_messages, block_if_queue_full=True); batched rows leave every batching option at the client default (both clients: ≤ 1000 messages, ≤ 128 KiB, 10 ms delay). The producers of one Go process share one connection. Publish latency is SendAsync/send_async → receipt callback over every message (Go: from a histogram, buckets ≤ 0.4 % wide; Python: every value). At maximum rate it is mostly time spent queued in the client (up to the max pending messages); the fixed-rate rows show the latency when nothing queues.`);
   w();
   if (config.rounds > 1) {
-    w(`Maximum-rate rows ran ${config.rounds} times, interleaved with the other workloads; each row shows its fastest round (the least disturbed by other load) and, in "rounds", the rate of every round. Peak RSS is the highest of all rounds. Lost receipts and errors are summed over all rounds.`);
+    w(`Maximum-rate rows and the ${rateLabel(highRate)} row ran up to ${config.rounds} times, interleaved with the other workloads; the ${rateLabel(fixedRate)} rows ran once. A maximum-rate row shows its fastest round (the least disturbed by other load) and, in "rounds", the rate of every round; the ${rateLabel(highRate)} row shows the round in which other tenants used the least CPU ("others" below) and, in "rounds", the p99 of every round. Peak RSS is the highest of all rounds. Lost receipts and errors are summed over all rounds.`);
     w();
   }
-  w('| run | msg/s | rounds msg/s | MB/s | p50 ms | p99 ms | p99.9 ms | max ms | acked | peak RSS (VmHWM) MB | lost receipts | errors |');
+  w('| run | msg/s | rounds | MB/s | p50 ms | p99 ms | p99.9 ms | max ms | acked | peak RSS (VmHWM) MB | lost receipts | errors |');
   w('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
     const group = allRuns.filter((x) => x.spec.id === r.spec.id);
     const lost = group.reduce((a, x) => a + (x.missing ?? 0), 0);
     const errors = group.reduce((a, x) => a + x.errors.length, 0);
     w(
-      `| ${r.spec.label} | ${fmt.int(r.msgPerS)} | ${r.roundRates.map(fmt.int).join(' / ')} | ${fmt.s(r.mbPerS)} | ${fmt.ms(r.lat?.p50)} | ${fmt.ms(r.lat?.p99)} | ${fmt.ms(r.lat?.p999)} | ${fmt.ms(r.lat?.max)} | ${fmt.int(r.acked)}${r.timeCapped ? ' (time cap)' : ''} | ${fmt.mb(r.peakRss)} | ${fmt.int(lost)} | ${errors} |`,
+      `| ${r.spec.label} | ${fmt.int(r.msgPerS)} | ${r.spec.rate ? `p99 ${r.roundP99s.map(fmt.ms).join(' / ')} ms` : r.roundRates.map(fmt.int).join(' / ')} | ${fmt.s(r.mbPerS)} | ${fmt.ms(r.lat?.p50)} | ${fmt.ms(r.lat?.p99)} | ${fmt.ms(r.lat?.p999)} | ${fmt.ms(r.lat?.max)} | ${fmt.int(r.acked)}${r.timeCapped ? ' (time cap)' : ''} | ${fmt.mb(r.peakRss)} | ${fmt.int(lost)} | ${errors} |`,
     );
   }
   w();
   w('### Who saturates: CPU over the produce window');
   w();
-  w('Shares are of one core (100 % = one core busy for the whole window; the machine has ' + env.nproc + ' cores). "Others" is machine busy time not spent in the broker or the client processes: other tenants of this machine. The limit column reads these: broker ≥ 85 % → broker CPU; client ≥ 85 % per process → client CPU; else all cores busy → machine full.');
+  w('Shares are of one core (100 % = one core busy for the whole window; the machine has ' + env.nproc + ' cores). "Client" is the load generator of the row (Go or Python), all its processes and threads. "Others" is machine busy time not spent in the broker or the client processes: other tenants of this machine. The limit column reads these: broker ≥ 85 % → broker CPU; Python client ≥ 85 % per process → client CPU (its Python thread holds the GIL; a Go process can use both cores, so this rule is not applied to it); else all cores busy → machine full; else no CPU saturated (something else waits: fsync, scheduling).');
   w();
   w('| run | window s | broker CPU | broker µs/msg | client CPU (all processes) | client µs/msg | others | machine busy | limit (heuristic) |');
   w('|---|---|---|---|---|---|---|---|---|');
@@ -803,17 +936,17 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   }
   w();
 
-  w('## (e) Drain of the backlog of the first batched run, one consumer');
+  w(`## (e) Drain of the backlog of the first batched run, one consumer (Go client)`);
   w();
   if (main?.drain) {
     const d = main.drain;
-    w('| msg/s | rounds msg/s | MB/s | received / expected | duplicates | subscribe ms | first message ms | stop | broker CPU | client CPU | machine busy |');
-    w('|---|---|---|---|---|---|---|---|---|---|---|');
+    w('| msg/s | rounds msg/s | MB/s | received / expected | duplicates | missing | out of order | subscribe ms | first message ms | stop | broker CPU | client CPU | machine busy |');
+    w('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     w(
-      `| ${fmt.int(d.msgPerS)} | ${main.drainRates.map(fmt.int).join(' / ')} | ${fmt.s(d.mbPerS)} | ${fmt.int(d.received)} / ${fmt.int(d.expected)} | ${fmt.int(d.duplicates)} | ${fmt.ms(d.subscribe_s * 1000)} | ${fmt.ms(d.first_message_s * 1000)} | ${d.stop_reason} | ${fmt.s(d.brokerCpuS)} s (${fmt.pct(d.brokerCoreShare)}) | ${fmt.s(d.client_cpu_s)} s (${fmt.pct(d.clientCoreShare)}) | ${fmt.pct(d.machineBusyShare)} |`,
+      `| ${fmt.int(d.msgPerS)} | ${main.drainRates.map(fmt.int).join(' / ')} | ${fmt.s(d.mbPerS)} | ${fmt.int(d.received)} / ${fmt.int(d.expected)} | ${fmt.int(d.duplicates)} | ${fmt.int(d.missing)} | ${fmt.int(d.out_of_order)} | ${fmt.ms(d.subscribe_s * 1000)} | ${fmt.ms(d.first_message_s * 1000)} | ${d.stop_reason} | ${fmt.s(d.brokerCpuS)} s (${fmt.pct(d.brokerCoreShare)}) | ${fmt.s(d.client_cpu_s)} s (${fmt.pct(d.clientCoreShare)}) | ${fmt.pct(d.machineBusyShare)} |`,
     );
     w();
-    w('Exclusive subscription at Earliest, receiver queue 1000, `receive()` + `acknowledge()` per message (the client groups acks). The window starts before subscribe and ends at the last message; the broker that took the produce run is still running, so its caches are warm. With several rounds the fastest drain is shown.');
+    w('`go-load consume`: Exclusive subscription at Earliest, receiver queue 1000, every message received from the consumer channel and acknowledged (the client groups acks). It checks the sequence number the Go producer wrote into each payload: every one of [0, sent) exactly once (duplicates, missing), and rising per producer (out of order). The window starts before subscribe and ends at the last message; the broker that took the produce run is still running, so its caches are warm. With several rounds the fastest drain is shown.');
   } else {
     w('Not measured (the first batched run failed).');
   }
@@ -849,8 +982,6 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
     for (const line of (r.brokerProblems ?? []).slice(0, 10)) problems.push(`${name}: broker stderr: ${line}`);
     for (const line of (r.clientLog ?? []).slice(0, 10)) problems.push(`${name}: client log: ${line}`);
     for (const line of (r.drain?.clientLog ?? []).slice(0, 10)) problems.push(`${name}: drain client log: ${line}`);
-    if (r.drain?.duplicates > 0) problems.push(`${name}: drain saw ${r.drain.duplicates} message ids twice`);
-    if (r.drain && r.drain.received !== r.drain.expected) problems.push(`${name}: drain received ${r.drain.received} of ${r.drain.expected} (${r.drain.stop_reason}) ${r.drain.stderr}`);
   }
   w('## Problems seen');
   w();
@@ -882,16 +1013,22 @@ async function main() {
   const stale = checkBuild();
   if (stale) notes.push(`Warning: ${stale}.`);
   const builtAt = snapshotBuild();
-  const env = { ...environment(ensureVenv()), builtAt };
-  log(`bench: ${env.nproc} × ${env.cpuModel}, node ${env.node}, pulsar-client ${env.client}, commit ${env.commit}, load ${env.loadavg}`);
+  const goVersions = ensureGoLoad();
+  const env = { ...environment(ensureVenv()), goClient: goVersions.client, go: goVersions.go, builtAt };
+  log(`bench: ${env.nproc} × ${env.cpuModel}, node ${env.node}, pulsar-client-go ${env.goClient} (${env.go}), Python pulsar-client ${env.client}, commit ${env.commit}, load ${env.loadavg}`);
 
-  log(`bench: (a) ${config.starts} starts`);
+  // The starts are spread over the rounds like the produce runs (start i in round i mod rounds),
+  // so one burst of load from other tenants does not hit all of them.
   const starts = [];
-  for (let i = 0; i < config.starts; i++) {
-    const s = await measureStart(i);
-    starts.push(s);
-    log(`  start ${i + 1}: ready ${fmt.ms(s.readyMs)} ms, first produce ${fmt.ms(s.firstProduceMs)} ms, idle RSS ${fmt.mb(s.idleRss)} MB`);
-  }
+  const measureStarts = async (round) => {
+    for (let i = round - 1; i < config.starts; i += config.rounds) {
+      if (i === round - 1) log(`bench: (a) start${config.rounds > 1 ? `s of round ${round}` : 's'}`);
+      const s = await measureStart(i);
+      s.round = round;
+      starts.push(s);
+      log(`  start ${i + 1}: ready ${fmt.ms(s.readyMs)} ms, first produce ${fmt.ms(s.firstProduceMs)} ms, idle RSS ${fmt.mb(s.idleRss)} MB`);
+    }
+  };
 
   // Rounds are interleaved (all runs, then all runs again) so a burst of load from other tenants
   // of the machine hits one round of several workloads rather than every round of one.
@@ -899,15 +1036,16 @@ async function main() {
   const firstRoundS = new Map();
   let skipped = 0;
   for (let round = 1; round <= config.rounds; round++) {
+    await measureStarts(round);
     for (const spec of produceRuns) {
-      if (spec.rate && round > 1) continue; // fixed-rate latency rows run once
+      if (spec.rate && !spec.repeat && round > 1) continue; // the 2,000 msg/s rows run once
       if (round > 1 && now() / 1000 + (firstRoundS.get(spec.id) ?? 0) > config.budgetS) {
         skipped++;
         log(`bench: round ${round}: skipping ${spec.label} to stay within the ${config.budgetS} s budget`);
         continue;
       }
       const runStarted = now();
-      log(`bench: ${config.rounds > 1 ? `round ${round}/${config.rounds}: ` : ''}produce ${spec.label}, ${fmt.int(spec.count ?? config.produceCount)} messages`);
+      log(`bench: ${config.rounds > 1 ? `round ${round}/${config.rounds}: ` : ''}produce ${spec.label}, ${fmt.int(spec.count)} messages`);
       const r = await produceRun(spec);
       r.round = round;
       allRuns.push(r);
@@ -925,11 +1063,14 @@ async function main() {
   const runs = produceRuns.map((spec) => {
     const group = allRuns.filter((r) => r.spec.id === spec.id);
     const ok = group.filter((r) => Number.isFinite(r.msgPerS));
-    const best = ok.length ? ok.reduce((a, b) => (b.msgPerS > a.msgPerS ? b : a)) : group[0];
+    // Maximum rate: the fastest round. Fixed rate: the round with the least CPU of other tenants
+    // (chosen by the disturbance, not by the latency it measured); every round's p99 is listed.
+    const better = spec.rate ? (a, b) => (b.otherCoreShare < a.otherCoreShare ? b : a) : (a, b) => (b.msgPerS > a.msgPerS ? b : a);
+    const best = ok.length ? ok.reduce(better) : group[0];
     const drains = group.map((r) => r.drain).filter((d) => d && Number.isFinite(d.msgPerS));
     const bestDrain = drains.length ? drains.reduce((a, b) => (b.msgPerS > a.msgPerS ? b : a)) : best.drain;
     const peakRss = Math.max(...group.map((r) => r.hwmEnd ?? r.hwmAfterProduce ?? NaN).filter(Number.isFinite));
-    return { ...best, drain: bestDrain, peakRss, roundRates: group.map((r) => r.msgPerS), drainRates: drains.map((d) => d.msgPerS) };
+    return { ...best, drain: bestDrain, peakRss, roundRates: group.map((r) => r.msgPerS), roundP99s: group.map((r) => r.lat?.p99), drainRates: drains.map((d) => d.msgPerS) };
   });
 
   if (skipped > 0) notes.push(`${skipped} run${skipped > 1 ? 's' : ''} of later rounds skipped to keep the run within ${config.budgetS} s (the machine was slow).`);

@@ -7,7 +7,11 @@ import { defaultConfig, type BrokerConfig } from './config/config.js';
 import { silentLogger, type Logger } from './config/logger.js';
 import { createMemoryStorage, openFileStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
+import { NamespaceStore } from './topic/namespaces.js';
+import { systemClock } from './clock.js';
+import { Housekeeping, housekeepingIntervals } from './topic/housekeeping.js';
 import { TopicRegistry } from './topic/registry.js';
+import { topicSettingsFromConfig } from './topic/settings-from-config.js';
 
 export interface RunningBroker {
   readonly port: number;
@@ -25,14 +29,10 @@ export const VERSION: string = (require('../package.json') as { version: string 
 export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger: Logger = silentLogger): Promise<RunningBroker> {
   const config: BrokerConfig = { ...defaultConfig, ...overrides };
   const storage: Storage = config.storage === 'memory' ? createMemoryStorage() : await openFileStorage(config.dataDir);
-  const registry = new TopicRegistry(storage, {
-    readBatchSize: config.dispatcherMaxReadBatchSize,
-    failoverDelayMs: config.activeConsumerFailoverDelayMs,
-    cursorFlushIntervalMs: config.cursorFlushIntervalMs,
-    maxUnackedMessagesPerConsumer: 50_000,
-    allowAutoSubscriptionCreation: config.allowAutoSubscriptionCreation,
-    allowAutoTopicCreation: config.allowAutoTopicCreation,
-  }, logger);
+  const namespaces = new NamespaceStore(storage.metadata, config.clusterName);
+  await namespaces.bootstrap(await storage.listLedgers());
+  const registry = new TopicRegistry(storage, topicSettingsFromConfig(config, systemClock), logger, namespaces);
+  const housekeeping = new Housekeeping(registry, systemClock, housekeepingIntervals(config), logger);
   let port = config.port;
   let httpPort = config.httpPort;
   let producerCounter = 0;
@@ -48,13 +48,15 @@ export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger:
   };
   const pulsar = new PulsarServer(ctx);
   const admin = new AdminServer({
-    registry, clusterName: config.clusterName, version: VERSION,
+    registry, namespaces, clusterName: config.clusterName, version: VERSION,
+    allowAutoTopicCreation: config.allowAutoTopicCreation,
     brokerServiceUrl: serviceUrl, webServiceUrl,
     metrics: () => renderMetrics(registry, config.clusterName, pulsar.connectionCount()),
   });
   try {
     port = await pulsar.listen(config.port, config.bindAddress);
     httpPort = await admin.listen(config.httpPort, config.bindAddress);
+    housekeeping.start();
   } catch (error) {
     await pulsar.close().catch(() => undefined);
     await storage.close();
@@ -64,6 +66,7 @@ export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger:
   return {
     port, httpPort, serviceUrl: serviceUrl(), webServiceUrl: webServiceUrl(),
     close: () => (closing ??= (async () => {
+      housekeeping.stop();
       await Promise.all([pulsar.close(), admin.close()]);
       await registry.closeAll();
       await storage.close();

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { startBroker, VERSION } from './broker.js';
 import { defaultConfig, type BrokerConfig, type LogLevel } from './config/config.js';
+import { featureConfig, featureOptions, featureUsage } from './config/feature-flags.js';
 import { createLogger } from './config/logger.js';
 
 const usage = `Usage: vela [options]
@@ -17,7 +18,7 @@ Options:
   --advertised-address <h>   host returned to clients by lookups (default ${defaultConfig.advertisedAddress})
   --max-message-size <bytes> largest message accepted (default ${defaultConfig.maxMessageSizeBytes})
   --keep-alive-seconds <n>   keep-alive interval (default ${defaultConfig.keepAliveIntervalMs / 1000})
-  --log-level <level>        error, warn, info or debug (default ${defaultConfig.logLevel})
+  --log-level <level>        error, warn, info or debug (default ${defaultConfig.logLevel})${featureUsage}
   --version                  print the version
   --help                     print this help
 `;
@@ -44,6 +45,7 @@ function parseConfig(argv: string[]): Partial<BrokerConfig> {
         storage: { type: 'string' }, 'bind-address': { type: 'string' }, 'advertised-address': { type: 'string' },
         'max-message-size': { type: 'string' }, 'keep-alive-seconds': { type: 'string' }, 'log-level': { type: 'string' },
         help: { type: 'boolean' }, version: { type: 'boolean' },
+        ...featureOptions,
       },
     }));
   } catch (error) {
@@ -71,6 +73,7 @@ function parseConfig(argv: string[]): Partial<BrokerConfig> {
     maxMessageSizeBytes: integer('--max-message-size', values['max-message-size'], defaultConfig.maxMessageSizeBytes, 1024, 1 << 30),
     keepAliveIntervalMs: 1000 * integer('--keep-alive-seconds', values['keep-alive-seconds'], defaultConfig.keepAliveIntervalMs / 1000, 1, 3600),
     logLevel: logLevel as LogLevel,
+    ...featureConfig(values, integer, fail),
   };
 }
 

@@ -6,7 +6,7 @@ export type BrokerErrorCode =
   | 'UnknownError' | 'MetadataError' | 'PersistenceError' | 'ConsumerBusy' | 'ServiceNotReady'
   | 'ChecksumError' | 'TopicNotFound' | 'SubscriptionNotFound' | 'ConsumerNotFound' | 'TooManyRequests'
   | 'TopicTerminatedError' | 'ProducerBusy' | 'InvalidTopicName' | 'ConsumerAssignError'
-  | 'NotAllowedError' | 'ProducerFenced';
+  | 'NotAllowedError' | 'ProducerFenced' | 'ProducerBlockedQuotaExceededError' | 'ProducerBlockedQuotaExceededException';
 
 export class BrokerError extends Error {
   constructor(readonly code: BrokerErrorCode, message: string) {

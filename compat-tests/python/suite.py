@@ -592,6 +592,508 @@ def key_shared_stickiness(cx):
 
 
 # ------------------------------------------------------------------------------------------------
+# Key_Shared (PROTOCOL.md §4; issue 4). Payloads are "<key>:<index>" with a global publish index, so per-key
+# order is "indices strictly increasing". Consumer names are fixed: the AUTO_SPLIT ring is built from them
+# (§4.3), so every run sees the same key → consumer split (topics are unique per run).
+
+def murmur3_32(data, seed=0):
+    """MurmurHash3 x86_32 (little-endian blocks, standard tail and fmix) — Pulsar's Murmur3_32Hash before the
+    0x7fffffff mask (PROTOCOL.md §4.1). Vector: murmur3_32(b"key-1") == 2561742240."""
+    m32 = 0xFFFFFFFF
+
+    def rotl(x, r):
+        return ((x << r) | (x >> (32 - r))) & m32
+    c1, c2 = 0xCC9E2D51, 0x1B873593
+    h = seed
+    n = len(data)
+    nblocks = n // 4
+    for b in range(nblocks):
+        k = int.from_bytes(data[4 * b:4 * b + 4], "little")
+        k = rotl((k * c1) & m32, 15)
+        h ^= (k * c2) & m32
+        h = (rotl(h, 13) * 5 + 0xE6546B64) & m32
+    tail = data[nblocks * 4:]
+    k = 0
+    if len(tail) >= 3:
+        k ^= tail[2] << 16
+    if len(tail) >= 2:
+        k ^= tail[1] << 8
+    if tail:
+        k ^= tail[0]
+        k = rotl((k * c1) & m32, 15)
+        h ^= (k * c2) & m32
+    h ^= n
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & m32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & m32
+    h ^= h >> 16
+    return h
+
+
+def sticky_slot(key):
+    """Slot of a sticky key for the hash-range selectors (STICKY): (murmur3 & 0x7fffffff) % 65536, 0 → 1
+    (StickyKeyConsumerSelector.makeStickyKeyHash, DEFAULT_RANGE_SIZE = 65536; PROTOCOL.md §4.1)."""
+    s = (murmur3_32(key.encode()) & 0x7FFFFFFF) % 65536
+    return 1 if s == 0 else s
+
+
+# Keys found offline whose raw slot sits on a boundary: 0 (becomes 1), 1, 32767, 32768, 65535.
+EDGE_KEYS = {"edge-53188": 0, "edge-51848": 1, "edge-32714": 32767, "edge-111552": 32768, "edge-3546": 65535}
+
+
+def ks_sub(cl, t, name, policy=None, **kw):
+    return cl.subscribe(t, "sub", consumer_type=ConsumerType.KeyShared, consumer_name=name,
+                        key_shared_policy=policy, **kw)
+
+
+def sticky(*ranges):
+    return pulsar.ConsumerKeySharedPolicy(key_shared_mode=pulsar.KeySharedMode.Sticky, sticky_ranges=list(ranges))
+
+
+def send_keyed(producer, items):
+    """items: [(payload, {partition_key/ordering_key})]; send_async all, wait for every receipt."""
+    errors = []
+    done = threading.Event()
+    left = [len(items)]
+    lock = threading.Lock()
+
+    def cb(res, _msg_id):
+        with lock:
+            if res != pulsar.Result.Ok:
+                errors.append(str(res))
+            left[0] -= 1
+            if left[0] == 0:
+                done.set()
+    for payload, kw in items:
+        producer.send_async(payload.encode(), cb, **kw)
+    producer.flush()
+    check(done.wait(wait_s(30)), f"only {len(items) - left[0]} of {len(items)} sends completed")
+    check(not errors, f"send errors: {errors[:3]}")
+
+
+def keyed(keys_of, indices, key_arg="partition_key"):
+    """[(f"{key}:{i}", {key_arg: key})] for i in indices, key = keys_of(i)."""
+    return [(f"{keys_of(i)}:{i}", {key_arg: keys_of(i)}) for i in indices]
+
+
+class KsLog:
+    """What a set of Key_Shared consumers received: per (consumer, key) the indices in receive order."""
+
+    def __init__(self):
+        self.seq = {}
+        self.owners = {}
+        self.deliveries = {}
+        self.by_consumer = {}
+
+    def add(self, name, m):
+        key, i = m.data().decode().rsplit(":", 1)
+        i = int(i)
+        self.seq.setdefault((name, key), []).append(i)
+        self.owners.setdefault(key, set()).add(name)
+        self.deliveries[i] = self.deliveries.get(i, 0) + 1
+        self.by_consumer[name] = self.by_consumer.get(name, 0) + 1
+        return key, i
+
+    def check_per_key_order(self):
+        for (name, key), s in self.seq.items():
+            bad = [(a, b) for a, b in zip(s, s[1:]) if b <= a]
+            if bad:
+                raise AssertionError(f"{key} on {name} out of publish order (or repeated): {bad[0][0]} then {bad[0][1]} in {s}")
+
+    def check_single_owner(self):
+        split = {k: sorted(o) for k, o in self.owners.items() if len(o) > 1}
+        check(not split, f"{len(split)} keys delivered to more than one consumer, e.g. {list(split.items())[:3]}")
+
+    def check_exactly_once(self, indices):
+        want = set(indices)
+        missing = sorted(want - set(self.deliveries))
+        extra = sorted(set(self.deliveries) - want)
+        dups = sorted(i for i, n in self.deliveries.items() if n > 1)
+        check(not missing, f"{len(missing)} messages never delivered, e.g. {missing[:5]}")
+        check(not extra, f"unexpected messages {extra[:5]}")
+        check(not dups, f"{len(dups)} messages delivered more than once, e.g. {dups[:5]}")
+
+
+def ks_collect(consumers, log, n, ack=True, seconds=30):
+    """Receive from all consumers (acking) until n deliveries in total; returns how many arrived."""
+    def on_message(name, c, m):
+        log.add(name, m)
+        if ack:
+            c.acknowledge(m)
+    return receive_from_all(consumers, n, on_message, seconds=seconds)
+
+
+def ks_distribution(cx, name, key_arg, batching):
+    """1000 messages over 100 keys to 3 AUTO_SPLIT consumers (KeySharedSubscriptionTest.receiveAndCheckDistribution)."""
+    cl = cx.client()
+    t = topic(name)
+    cs = {n: ks_sub(cl, t, n) for n in ("c1", "c2", "c3")}
+    if batching:
+        # key-based batching: one batch per key (PROTOCOL.md §4.7; CPP KeyBasedBatching)
+        p = cl.create_producer(t, batching_enabled=True, batching_type=pulsar.BatchingType.KeyBased,
+                               batching_max_messages=1000, batching_max_publish_delay_ms=50,
+                               block_if_queue_full=True)
+    else:
+        p = cl.create_producer(t, batching_enabled=False, block_if_queue_full=True)
+    n = 1000
+    if key_arg == "ordering_key":
+        # a different partition_key on every message: routing by it would split each ordering key's 10 messages
+        # over the consumers; the ordering key must win (Commands.resolveStickyKey)
+        items = [(f"ok-{i % 100}:{i}", {"ordering_key": f"ok-{i % 100}", "partition_key": f"pk-{i}"}) for i in range(n)]
+    else:
+        items = keyed(lambda i: f"key-{i % 100}", range(n))
+    send_keyed(p, items)
+    log = KsLog()
+    batched = [0]
+    entries = {}
+
+    def on_message(cname, c, m):
+        key, i = log.add(cname, m)
+        if key_arg == "ordering_key":
+            check(m.ordering_key() in (key, key.encode()), f"ordering_key {m.ordering_key()!r} on {key}:{i}")
+            check(m.partition_key() == f"pk-{i}", f"partition_key {m.partition_key()!r} on {key}:{i}")
+        else:
+            check(m.partition_key() == key, f"partition_key {m.partition_key()!r} on {key}:{i}")
+        mi = m.message_id()
+        if mi.batch_index() > 0:
+            batched[0] += 1
+        entries.setdefault((mi.ledger_id(), mi.entry_id()), set()).add(key)
+        c.acknowledge(m)
+    total = receive_from_all(cs, n, on_message, seconds=60)
+    check(total == n, f"received {total} of {n} (per consumer {log.by_consumer})")
+    log.check_exactly_once(range(n))
+    log.check_single_owner()
+    log.check_per_key_order()
+    mean = n / len(cs)
+    for cname in cs:
+        got = log.by_consumer.get(cname, 0)
+        check(0.6 * mean <= got <= 1.4 * mean, f"{cname} got {got} messages, outside ±40% of the mean {mean:.0f} "
+              f"(per consumer {log.by_consumer})")
+    if batching:
+        check(batched[0] > 0, "no message arrived in a batch: key-based batching was not exercised")
+        mixed = [ks for ks in entries.values() if len(ks) > 1]
+        check(not mixed, f"a key-based batch mixed keys: {[sorted(ks)[:3] for ks in mixed[:1]]}")
+
+
+@scenario("key-shared-many-keys")
+def key_shared_many_keys(cx):
+    """PROTOCOL.md §4.1/§4.3/§4.7: the partition key is the sticky key; AUTO_SPLIT consistent-hash ring
+    (ConsistentHashingStickyKeyConsumerSelector); KeySharedSubscriptionTest.receiveAndCheckDistribution: one key never
+    on two consumers, per-key order, each consumer within ±40% of the mean, nothing lost."""
+    ks_distribution(cx, "ks-many", "partition_key", batching=False)
+
+
+@scenario("key-shared-ordering-key")
+def key_shared_ordering_key(cx):
+    """PROTOCOL.md §4.1 (Commands.resolveStickyKey): ordering_key, if present, is the sticky key, not partition_key."""
+    ks_distribution(cx, "ks-okey", "ordering_key", batching=False)
+
+
+@scenario("key-shared-key-based-batching")
+def key_shared_key_based_batching(cx):
+    """PROTOCOL.md §4.7: the broker routes a whole entry by its batch-level key; with key-based batching each batch
+    holds one key, so single owner and per-key order hold (KeySharedSubscriptionTest runs with KEY_BASED batching)."""
+    ks_distribution(cx, "ks-kbatch", "partition_key", batching=True)
+
+
+def auto_split_ring(names):
+    """key → consumer of Pulsar 4.x's ConsistentHashingStickyKeyConsumerSelector with 100 points per consumer
+    (subscriptionKeySharedConsistentHashingReplicaPoints): point i of a consumer is makeStickyKeyHash(name + "\0" +
+    nameIndex + "\0" + i) over [1, 65535], i.e. (murmur3 & 0x7fffffff) % 65535 + 1 (nameIndex 0: distinct names); a
+    point already taken keeps its first owner (consumers added in the order given); select = first point ≥ hash,
+    wrapping around (PROTOCOL.md §4.1/§4.3)."""
+    def ring_hash(b):
+        return (murmur3_32(b) & 0x7FFFFFFF) % 65535 + 1
+    owner = {}
+    for n in names:
+        for i in range(100):
+            owner.setdefault(ring_hash(f"{n}\0{0}\0{i}".encode()), n)
+    points = sorted(owner)
+
+    def select(key):
+        h = ring_hash(key.encode())
+        j = next((j for j, pt in enumerate(points) if pt >= h), 0)
+        return owner[points[j]]
+    return select
+
+
+@scenario("key-shared-auto-split-ring")
+def key_shared_auto_split_ring(cx):
+    """PROTOCOL.md §4.3: AUTO_SPLIT uses Pulsar 4.x's consistent-hash ring; each key goes to exactly the consumer the
+    ring selects, and after a consumer leaves, to the ring of the remaining ones
+    (testShouldNotChangeSelectedConsumerWhenConsumerIsRemoved)."""
+    check(murmur3_32(b"key-1") == 2561742240, "murmur3 test vector")
+    cl = cx.client()
+    t = topic("ks-ring")
+    cs = {n: ks_sub(cl, t, n) for n in ("c1", "c2", "c3")}
+    p = cl.create_producer(t, batching_enabled=False)
+
+    def round_(consumers, start):
+        select = auto_split_ring(list(consumers))
+        send_keyed(p, keyed(lambda i: f"key-{i % 100}", range(start, start + 100)))
+        log = KsLog()
+        wrong = []
+
+        def on_message(name, c, m):
+            k, _i = log.add(name, m)
+            if select(k) != name:
+                wrong.append(f"{k} on {name} (ring: {select(k)})")
+            c.acknowledge(m)
+        total = receive_from_all(consumers, 100, on_message)
+        check(not wrong, f"with consumers {list(consumers)}, {len(wrong)} keys not where Pulsar's ring puts them, "
+              f"e.g. {wrong[:3]}")
+        check(total == 100, f"received {total} of 100")
+        log.check_exactly_once(range(start, start + 100))
+    round_(cs, 0)
+    cs.pop("c2").close()
+    round_(cs, 100)
+
+
+@scenario("key-shared-consumer-joins-ordering")
+def key_shared_consumer_joins_ordering(cx):
+    """PROTOCOL.md §4.5 (PIP-379 draining hashes; KeySharedSubscriptionTest.testOrderingWhenAddingConsumers): a key
+    moved to a joining consumer is not delivered there while the old owner holds unacked messages of it; after the
+    old owner closes, the newcomer receives everything in per-key order."""
+    cl = cx.client()
+    t = topic("ks-join")
+    p = cl.create_producer(t, batching_enabled=False)
+    c1 = ks_sub(cl, t, "c1")
+    key = lambda i: f"key-{i % 10}"  # noqa: E731
+    send_keyed(p, keyed(key, range(10)))
+    held = drain(c1, 10)  # received, never acked
+    check(len(held) == 10, f"first consumer received {len(held)} of 10")
+    c2 = ks_sub(cl, t, "c2")
+    send_keyed(p, keyed(key, range(10, 20)))
+    early = recv(c2, 1.0)  # absence: Pulsar's test waits 100 ms
+    check(early is None, f"joining consumer got {early.data() if early else None!r} while the first held unacked "
+          "messages of every key (draining hashes)")
+    c1.close()
+    log = KsLog()
+    for m in drain(c2, 20, ack=True):
+        log.add("c2", m)
+    log.check_exactly_once(range(20))
+    log.check_per_key_order()
+
+
+@scenario("key-shared-close-redelivers")
+def key_shared_close_redelivers(cx):
+    """PROTOCOL.md §4.5 and §5.1: a closing consumer's unacked messages go to the replay set and reach the remaining
+    consumers before newer messages of the same keys (canDispatchEntry holds back hashes in the replay set); removing a
+    consumer from the ring does not move the keys of the others (testShouldNotChangeSelectedConsumerWhenConsumerIsRemoved)."""
+    cl = cx.client()
+    t = topic("ks-close")
+    c1, c2, c3 = (ks_sub(cl, t, n) for n in ("c1", "c2", "c3"))
+    p = cl.create_producer(t, batching_enabled=False)
+    key = lambda i: f"key-{i % 20}"  # noqa: E731
+    send_keyed(p, keyed(key, range(100)))
+    before = KsLog()
+
+    def on_first(name, c, m):
+        before.add(name, m)
+        if name != "c1":
+            c.acknowledge(m)  # c1 holds its messages unacked
+    total = receive_from_all({"c1": c1, "c2": c2, "c3": c3}, 100, on_first)
+    check(total == 100, f"received {total} of 100 before the close (per consumer {before.by_consumer})")
+    before.check_single_owner()
+    before.check_per_key_order()
+    held = before.by_consumer.get("c1", 0)
+    c1_keys = {k for k, o in before.owners.items() if o == {"c1"}}
+    check(held > 0 and len(c1_keys) < 20, f"setup: c1 owns {len(c1_keys)} of 20 keys")
+    c1.close()
+    send_keyed(p, keyed(key, range(100, 200)))
+    after = KsLog()
+    total = ks_collect({"c2": c2, "c3": c3}, after, held + 100)
+    check(total == held + 100, f"after the close received {total} of {held} redelivered + 100 new")
+    want = {i for i in range(200) if i >= 100 or key(i) in c1_keys}
+    after.check_exactly_once(want)
+    after.check_single_owner()
+    after.check_per_key_order()  # a redelivered message of a key before any newer one
+    moved = {k: sorted(o) for k, o in after.owners.items() if k not in c1_keys and o != before.owners[k]}
+    check(not moved, f"keys of the remaining consumers moved when c1 left: {list(moved.items())[:3]}")
+
+
+@scenario("key-shared-nack-order")
+def key_shared_nack_order(cx):
+    """PROTOCOL.md §4.5/§5.2: a negatively acked message comes back (REDELIVER_UNACKNOWLEDGED_MESSAGES) with
+    redelivery_count ≥ 1 to the same consumer (membership unchanged); PIP-379 gives no ordering guarantee for nacks, so
+    only delivery-exactly-once-per-(non)nack and key ownership are asserted."""
+    cl = cx.client()
+    t = topic("ks-nack")
+    cs = {n: ks_sub(cl, t, n, negative_ack_redelivery_delay_ms=300) for n in ("c1", "c2")}
+    p = cl.create_producer(t, batching_enabled=False)
+    n = 100
+    key = lambda i: f"key-{i % 10}"  # noqa: E731
+    send_keyed(p, keyed(key, range(n)))
+    nacked = {i for i in range(n) if i % 3 == 0}
+    owners = {}
+    firsts, redeliveries, acked = {}, {}, {}
+
+    def on_message(name, c, m):
+        k, i = m.data().decode().rsplit(":", 1)
+        i = int(i)
+        owners.setdefault(k, set()).add(name)
+        rc = m.redelivery_count()
+        if rc == 0:
+            firsts[i] = firsts.get(i, 0) + 1
+            if i in nacked:
+                c.negative_acknowledge(m)
+                return
+        else:
+            redeliveries.setdefault(i, []).append(rc)
+        acked[i] = acked.get(i, 0) + 1
+        c.acknowledge(m)
+    total = receive_from_all(cs, n + len(nacked), on_message, seconds=40)
+    check(total == n + len(nacked), f"received {total} deliveries, expected {n} + {len(nacked)} redeliveries")
+    check(sorted(firsts) == list(range(n)) and all(v == 1 for v in firsts.values()),
+          f"first deliveries (redelivery_count 0) not exactly once each: {len(firsts)} distinct")
+    check(set(redeliveries) == nacked, f"redelivered {sorted(redeliveries)[:10]}, expected the nacked {sorted(nacked)[:10]}")
+    bad = {i: rc for i, rc in redeliveries.items() if len(rc) != 1 or rc[0] < 1}
+    check(not bad, f"redelivery counts {list(bad.items())[:5]}")
+    check(sorted(acked) == list(range(n)) and all(v == 1 for v in acked.values()), "not every message acked exactly once")
+    split = {k: sorted(o) for k, o in owners.items() if len(o) > 1}
+    check(not split, f"keys delivered to two consumers (redeliveries must go to the key's owner): {split}")
+
+
+def sticky_expect(ranges_by_consumer, keys):
+    """key → the consumer whose inclusive ranges contain sticky_slot(key) (None: no consumer covers it)."""
+    out = {}
+    for k in keys:
+        s = sticky_slot(k)
+        out[k] = next((c for c, rs in ranges_by_consumer.items() if any(a <= s <= b for a, b in rs)), None)
+    return out
+
+
+@scenario("key-shared-sticky-ranges")
+def key_shared_sticky_ranges(cx):
+    """PROTOCOL.md §4.1/§4.2/§4.4: STICKY consumers (HashRangeExclusiveStickyKeyConsumerSelector) receive exactly the
+    keys whose slot (murmur3_32 & 0x7fffffff) % 65536 (0 → 1) lies in their inclusive ranges. c1 = [1, 32767] so the
+    key whose raw slot is 0 reaches c1 only through the 0 → 1 rule (StickyKeyConsumerSelector.makeStickyKeyHash)."""
+    check(murmur3_32(b"key-1") == 2561742240 and sticky_slot("key-1") == 5536, "murmur3 test vector")
+    for k, raw in EDGE_KEYS.items():
+        check((murmur3_32(k.encode()) & 0x7FFFFFFF) % 65536 == raw, f"edge key {k} slot")
+    ranges = {"c1": [(1, 32767)], "c2": [(32768, 65535)]}
+    cl = cx.client()
+    t = topic("ks-sticky")
+    cs = {n: ks_sub(cl, t, n, sticky(*rs)) for n, rs in ranges.items()}
+    keys = [f"key-{j}" for j in range(50)] + list(EDGE_KEYS)
+    expect = sticky_expect(ranges, keys)
+    check(all(expect.values()) and set(expect.values()) == set(ranges), "setup: both consumers must own keys")
+    p = cl.create_producer(t, batching_enabled=False)
+    n = 4 * len(keys)
+    send_keyed(p, keyed(lambda i: keys[i % len(keys)], range(n)))
+    log = KsLog()
+    wrong = []
+
+    def on_message(name, c, m):
+        k, i = log.add(name, m)
+        if expect[k] != name:
+            wrong.append(f"{k} (slot {sticky_slot(k)}) on {name}")
+        c.acknowledge(m)
+    total = receive_from_all(cs, n, on_message)
+    check(not wrong, f"{len(wrong)} messages on the wrong consumer, e.g. {wrong[:3]}")
+    check(total == n, f"received {total} of {n}")
+    log.check_exactly_once(range(n))
+    log.check_per_key_order()
+
+
+@scenario("key-shared-sticky-uncovered-waits")
+def key_shared_sticky_uncovered_waits(cx):
+    """PROTOCOL.md §4.2: with STICKY, a message whose slot no consumer covers is not delivered (held in the replay set)
+    until a consumer covering it connects; then it arrives in per-key order."""
+    cl = cx.client()
+    t = topic("ks-uncovered")
+    c1 = ks_sub(cl, t, "c1", sticky((0, 32767)))
+    keys = [f"key-{j}" for j in range(20)] + ["edge-32714", "edge-111552"]
+    expect = sticky_expect({"c1": [(0, 32767)], "c2": [(32768, 65535)]}, keys)
+    p = cl.create_producer(t, batching_enabled=False)
+    n = 3 * len(keys)
+    send_keyed(p, keyed(lambda i: keys[i % len(keys)], range(n)))
+    mine = [i for i in range(n) if expect[keys[i % len(keys)]] == "c1"]
+    rest = [i for i in range(n) if expect[keys[i % len(keys)]] == "c2"]
+    check(mine and rest, "setup: keys on both halves")
+    log1 = KsLog()
+    for m in drain(c1, len(mine), ack=True):
+        log1.add("c1", m)
+    log1.check_exactly_once(mine)
+    extra = recv(c1, 1.0)
+    check(extra is None, f"c1 got {extra.data() if extra else None!r} outside its range")
+    c2 = ks_sub(cl, t, "c2", sticky((32768, 65535)))
+    log2 = KsLog()
+    for m in drain(c2, len(rest), ack=True):
+        log2.add("c2", m)
+    log2.check_exactly_once(rest)
+    log2.check_per_key_order()
+
+
+@scenario("key-shared-sticky-overlap-refused")
+def key_shared_sticky_overlap_refused(cx):
+    """PROTOCOL.md §4.4 (HashRangeExclusiveStickyKeyConsumerSelector.validateKeySharedMeta; testHashRangeConflict):
+    a STICKY consumer whose range overlaps a connected consumer's gets ConsumerAssignError and is not added; the first
+    keeps receiving; a non-overlapping range is accepted, and the refused range once the first consumer left."""
+    cl = cx.client()
+    t = topic("ks-overlap")
+    c1 = ks_sub(cl, t, "c1", sticky((0, 32767)))
+    try:
+        c2 = ks_sub(cl, t, "c2", sticky((32000, 40000)))
+        c2.close()
+        raise AssertionError("a STICKY consumer overlapping [0, 32767] with [32000, 40000] was accepted")
+    except pulsar.ConsumerAssignError:
+        pass
+    c3 = ks_sub(cl, t, "c3", sticky((32768, 65535)))
+    p = cl.create_producer(t, batching_enabled=False)
+    send_keyed(p, [("edge-32714:0", {"partition_key": "edge-32714"}), ("edge-111552:1", {"partition_key": "edge-111552"})])
+    m = recv(c1, wait_s(10))
+    check(m is not None and m.data() == b"edge-32714:0", f"c1 got {m.data() if m else None!r}, expected edge-32714:0")
+    c1.acknowledge(m)
+    m = recv(c3, wait_s(10))
+    check(m is not None and m.data() == b"edge-111552:1", f"c3 got {m.data() if m else None!r}, expected edge-111552:1")
+    c3.acknowledge(m)
+    try:
+        ks_sub(cl, t, "c4", sticky((30000, 40000))).close()
+        raise AssertionError("[30000, 40000] overlapping c1 and c3 was accepted")
+    except pulsar.ConsumerAssignError:
+        pass
+    c1.close()
+    c5 = ks_sub(cl, t, "c5", sticky((32000, 32767)))
+    send_keyed(p, [("edge-32714:2", {"partition_key": "edge-32714"})])
+    m = recv(c5, wait_s(10))
+    check(m is not None and m.data() == b"edge-32714:2", f"c5 got {m.data() if m else None!r}, expected edge-32714:2")
+
+
+@scenario("key-shared-out-of-order-join")
+def key_shared_out_of_order_join(cx):
+    """PROTOCOL.md §4.6: with allowOutOfOrderDelivery there is no draining: a joining consumer receives new messages of
+    the keys it now owns at once, although the old owner still holds unacked messages of them (contrast with
+    key-shared-consumer-joins-ordering); after the old owner closes nothing is lost."""
+    pol = pulsar.ConsumerKeySharedPolicy(allow_out_of_order_delivery=True)
+    cl = cx.client()
+    t = topic("ks-ooo")
+    p = cl.create_producer(t, batching_enabled=False)
+    c1 = ks_sub(cl, t, "c1", pol)
+    key = lambda i: f"key-{i % 10}"  # noqa: E731
+    send_keyed(p, keyed(key, range(10)))
+    held = drain(c1, 10)
+    check(len(held) == 10, f"first consumer received {len(held)} of 10")
+    c2 = ks_sub(cl, t, "c2", pol)
+    send_keyed(p, keyed(key, range(10, 20)))
+    log = KsLog()
+    m = recv(c2, wait_s(10))
+    check(m is not None, "joining consumer received nothing although out-of-order delivery is allowed")
+    log.add("c2", m)
+    c2.acknowledge(m)
+    # the rest of 10..19 from both consumers (each new message goes to one of them; c1 holds 0..9 unacked)
+    ks_collect({"c1": c1, "c2": c2}, log, 9)
+    c2_old = sorted(i for (name, _k), seq in log.seq.items() if name == "c2" for i in seq if i < 10)
+    check(not c2_old, f"joining consumer got old messages {c2_old} while c1 still held them")
+    log.check_exactly_once(range(10, 20))
+    c1.close()
+    for m in drain(c2, 10, ack=True):  # c1's unacked 0..9 come back (order across keys' old/new not guaranteed)
+        log.add("c2", m)
+    log.check_exactly_once(range(20))  # nothing lost or duplicated (c1's own deliveries of 0..9 are not logged)
+
+
+# ------------------------------------------------------------------------------------------------
 # positions: initial position, readers, seek
 
 
@@ -959,6 +1461,168 @@ def partitioned_topic(cx):
 
 
 # ------------------------------------------------------------------------------------------------
+# retries, time and exactly-once: redelivery counts, ack timeout, delayed delivery, batch-index acks
+
+# Pulsar's delayedDeliveryTickTimeMillis default: Pulsar (isDelayedDeliveryDeliverAtTimeStrict=false) may deliver a
+# delayed message up to one tick early; Vela never early. Both must deliver within one tick plus 1 s after its time.
+DELAY_TICK_S = 1.0
+
+
+def admin_call(method, path, body=None):
+    """An admin REST call; returns (status, parsed JSON or text). A non-string body is sent as JSON."""
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(f"{ADMIN_URL}{path}", method=method, data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=wait_s(30)) as r:
+            raw = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        status = e.code
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def dedup_namespace():
+    """A namespace of this run with deduplication on (POST …/deduplication), so no other scenario is affected."""
+    ns = f"public/compat-dedup-{RUN_ID}-py"
+    status, body = admin_call("PUT", f"/admin/v2/namespaces/{ns}")
+    check(status in (204, 409), f"creating namespace {ns}: HTTP {status} {body}")
+    status, body = admin_call("POST", f"/admin/v2/namespaces/{ns}/deduplication", True)
+    check(status == 204, f"enabling deduplication on {ns}: HTTP {status} {body}")
+    status, body = admin_call("GET", f"/admin/v2/namespaces/{ns}/deduplication")
+    check(status == 200 and body is True, f"GET deduplication of {ns}: HTTP {status} {body}")
+    return ns
+
+
+def receive_timed(consumer, n, seconds):
+    """Up to n messages with the wall-clock time each arrived, acking each; stops after `seconds` (scaled)."""
+    out = []
+    deadline = time.time() + wait_s(seconds)
+    while len(out) < n and time.time() < deadline:
+        m = recv(consumer, 0.2)
+        if m is not None:
+            out.append((m.data().decode(), time.time()))
+            consumer.acknowledge(m)
+    return out
+
+
+def check_delayed_timing(arrivals, due, not_before_extra=0.0):
+    """Each delayed message arrived no earlier than its time minus one tick, and within one tick + 1 s after it
+    (or after `not_before_extra`, the moment it could be delivered again at the earliest, e.g. after a restart)."""
+    for name, at in arrivals:
+        if name not in due:
+            continue
+        check(at >= due[name] - DELAY_TICK_S - 0.05,
+              f"{name} arrived {due[name] - at:.2f} s before its delivery time")
+        latest = max(due[name], not_before_extra) + DELAY_TICK_S + 1.0 * SCALE + 0.25
+        check(at <= latest, f"{name} arrived {at - due[name]:.2f} s after its delivery time (allowed {latest - due[name]:.2f} s)")
+
+
+@scenario("nack-redelivery-count")
+def nack_redelivery_count(cx):
+    """PROTOCOL.md §2.7/§5.2: each negative ack ends in REDELIVER_UNACKNOWLEDGED_MESSAGES; on Shared the broker counts
+    redeliveries per entry (InMemoryRedeliveryTracker) and sends them in MESSAGE.redelivery_count: 0, 1, 2, 3."""
+    cl = cx.client()
+    t = topic("nack-count")
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest,
+                     negative_ack_redelivery_delay_ms=200)
+    p = cl.create_producer(t, batching_enabled=False)
+    p.send(b"retry-me")
+    counts = []
+    for attempt in range(4):
+        m = recv(c, wait_s(10))
+        check(m is not None, f"attempt {attempt}: message not (re)delivered; counts so far {counts}")
+        check(m.data() == b"retry-me", f"got {m.data()!r}")
+        counts.append(m.redelivery_count())
+        if attempt < 3:
+            c.negative_acknowledge(m)
+        else:
+            c.acknowledge(m)
+    check(counts == [0, 1, 2, 3], f"redelivery counts {counts}, expected [0, 1, 2, 3]")
+    stray = recv(c, 1.0)
+    check(stray is None, f"acked message delivered again: {stray.data() if stray else None!r}")
+
+
+@scenario("ack-timeout-redelivery")
+def ack_timeout_redelivery(cx):
+    """PROTOCOL.md §5.2: the ack timeout is a client timer (C++: at least 10 s) that ends in
+    REDELIVER_UNACKNOWLEDGED_MESSAGES with the message ids; on Shared the message comes back with redelivery_count 1."""
+    cl = cx.client()
+    t = topic("ack-timeout")
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest,
+                     unacked_messages_timeout_ms=10000)
+    p = cl.create_producer(t, batching_enabled=False)
+    p.send(b"slow")
+    first = recv(c, wait_s(10))
+    check(first is not None and first.redelivery_count() == 0, "first delivery missing or already counted")
+    t0 = time.time()
+    again = recv(c, wait_s(25))
+    check(again is not None, "not redelivered after the ack timeout")
+    check(again.data() == b"slow", f"redelivered {again.data()!r}")
+    check(time.time() - t0 >= 8.0, f"redelivered after {time.time() - t0:.1f} s, before the 10 s ack timeout")
+    check(again.redelivery_count() == 1, f"redelivery_count {again.redelivery_count()}, expected 1")
+    c.acknowledge(again)
+
+
+@scenario("delayed-delivery-timing")
+def delayed_delivery_timing(cx):
+    """PROTOCOL.md §5.3: deliver_after and deliver_at on a Shared subscription; each message arrives no earlier than its
+    time minus one tick (real Pulsar may be a tick early) and within one tick plus 1 s after it, in the order of
+    their times; a message without a delay is not held behind them."""
+    cl = cx.client()
+    t = topic("delay-timing")
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest)
+    p = cl.create_producer(t, batching_enabled=False)
+    due = {}
+    for name, delay_ms, how in [("after-4", 4000, "after"), ("at-2", 2000, "at"), ("after-6", 6000, "after"),
+                                ("at-3", 3000, "at"), ("now", 0, None)]:
+        if how == "after":
+            due[name] = time.time() + delay_ms / 1000
+            p.send(name.encode(), deliver_after=timedelta(milliseconds=delay_ms))
+        elif how == "at":
+            at_ms = int(time.time() * 1000) + delay_ms
+            due[name] = at_ms / 1000
+            p.send(name.encode(), deliver_at=at_ms)
+        else:
+            p.send(name.encode())
+    arrivals = receive_timed(c, 5, 20)
+    names = [n for n, _ in arrivals]
+    check(len(names) == 5, f"received {names}, expected 5 messages")
+    check(names == ["now", "at-2", "at-3", "after-4", "after-6"], f"arrival order {names}")
+    check_delayed_timing(arrivals, due)
+
+
+@scenario("batch-index-ack")
+def batch_index_ack(cx):
+    """PROTOCOL.md §2.7 (ACK ack_set, MESSAGE ack_set): with batch-index acknowledgement (consumer batch_index_ack_enabled;
+    broker acknowledgmentAtBatchIndexLevelEnabled, on in Vela and in the reference config) acking some messages of a
+    batch and reconnecting brings back only the others: the broker keeps the ack set with the cursor and sends it."""
+    cl = cx.client()
+    t = topic("batch-index-ack")
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest,
+                     batch_index_ack_enabled=True)
+    p = cl.create_producer(t, batching_enabled=True, batching_max_messages=10, batching_max_publish_delay_ms=1000)
+    ids = send_all(p, [f"m{i}" for i in range(10)])
+    check(len({(i.ledger_id(), i.entry_id()) for i in ids}) == 1, "the 10 messages were not sent as one batch")
+    got = drain(c, 10)
+    check(texts(got) == [f"m{i}" for i in range(10)], f"first delivery {texts(got)}")
+    for m in got:
+        if int(m.data()[1:]) % 2 == 0:
+            c.acknowledge(m)
+    time.sleep(1.0)  # acks are grouped for up to 100 ms before they go out
+    cx.close_all()
+    cl = cx.client()
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest,
+                     batch_index_ack_enabled=True)
+    again = texts(drain(c, 10, seconds=3))
+    check(again == [f"m{i}" for i in range(1, 10, 2)], f"after reconnecting got {again}, expected only the unacked m1 m3 m5 m7 m9")
+
+
+# ------------------------------------------------------------------------------------------------
 # broker restarts (through the runner's control endpoint)
 
 
@@ -1120,6 +1784,66 @@ def producer_across_restart(cx):
             seen.add(i)
             firsts.append(i)
     check(firsts == sorted(firsts), "messages stored out of send order across the restart")
+
+
+@scenario("delayed-delivery-restart")
+def delayed_delivery_restart(cx):
+    """PROTOCOL.md §5.3: delayed messages stay delayed across a broker restart (kill): none arrives before its time
+    (minus one tick), all arrive, each within one tick plus 1 s of its time or of the moment the broker was back."""
+    if not CONTROL_URL:
+        raise Skip("no control endpoint (external broker): cannot restart it")
+    cl = cx.client()
+    t = topic("delay-restart")
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest)
+    p = cl.create_producer(t, batching_enabled=False)
+    base_ms = int(time.time() * 1000) + 25_000
+    due = {}
+    for i in range(5):
+        due[f"d{i}"] = (base_ms + i * 1000) / 1000
+        p.send(f"d{i}".encode(), deliver_at=base_ms + i * 1000)
+    p.send(b"now")
+    m = recv(c, wait_s(10))
+    check(m is not None and m.data() == b"now", f"the undelayed message did not come first: {m.data() if m else None!r}")
+    c.acknowledge(m)
+    stray = recv(c, 1.0)
+    check(stray is None, f"delayed message {stray.data() if stray else None!r} delivered long before its time")
+    cx.close_all()
+    control_restart("kill")
+    cl = cx.client()
+    c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest)
+    back_at = time.time()
+    arrivals = receive_timed(c, 5, max(40, base_ms / 1000 + 10 - time.time()))
+    check(sorted(n for n, _ in arrivals) == sorted(due), f"after the restart received {[n for n, _ in arrivals]}")
+    check_delayed_timing(arrivals, due, not_before_extra=back_at)
+
+
+@scenario("dedup-across-restart")
+def dedup_across_restart(cx):
+    """PROTOCOL.md §5.4 (MessageDeduplication): with deduplication on for the namespace (POST …/deduplication), a producer
+    that re-sends sequence ids after a broker restart (kill) creates no duplicates: PRODUCER_SUCCESS.last_sequence_id
+    is the highest id stored before the crash, and re-sent ids are acknowledged without being stored again."""
+    if not CONTROL_URL:
+        raise Skip("no control endpoint (external broker): cannot restart it")
+    ns = dedup_namespace()
+    t = f"persistent://{ns}/dedup-{random.randint(0, 1 << 30)}"
+    name = f"dedup-producer-{RUN_ID}"
+    cl = cx.client()
+    anchor(cl, t)
+    p = cl.create_producer(t, producer_name=name, batching_enabled=False)
+    check(p.last_sequence_id() == -1, f"new producer's last_sequence_id {p.last_sequence_id()}, expected -1")
+    for i in range(10):
+        p.send(f"m{i}".encode(), sequence_id=i)
+    check(p.last_sequence_id() == 9, f"last_sequence_id {p.last_sequence_id()} after sending 0..9")
+    cx.close_all()
+    control_restart("kill")
+    cl = cx.client()
+    p = cl.create_producer(t, producer_name=name, batching_enabled=False)
+    check(p.last_sequence_id() == 9, f"after the restart last_sequence_id is {p.last_sequence_id()}, expected 9")
+    for i in range(5, 15):
+        p.send(f"m{i}".encode(), sequence_id=i)
+    c = cl.subscribe(t, "anchor", initial_position=InitialPosition.Earliest)
+    got = texts(drain(c, 30, seconds=3))
+    check(got == [f"m{i}" for i in range(15)], f"stored messages {got}, expected m0..m14 once each")
 
 
 # ------------------------------------------------------------------------------------------------

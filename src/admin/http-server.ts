@@ -1,53 +1,48 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TopicRegistry } from '../topic/registry.js';
-import { InvalidTopicNameError, parseTopicName } from '../topic/topic-name.js';
+import { BrokerError } from '../errors.js';
+import { InvalidTopicNameError } from '../topic/topic-name.js';
+import type { AdminContext } from './context.js';
+import { RestError, json, text, type Reply, type RouteEntry } from './route.js';
+import { namespacePolicyRoutes } from './routes-namespace-policies.js';
+import { namespaceRoutes } from './routes-namespaces.js';
+import { partitionRoutes } from './routes-partitions.js';
+import { statsRoutes } from './routes-stats.js';
+import { subscriptionRoutes } from './routes-subscriptions.js';
+import { tenantRoutes } from './routes-tenants.js';
+import { topicRoutes } from './routes-topics.js';
+import { unsupportedRoutes } from './routes-unsupported.js';
+import { topicFromMatch } from './topic-paths.js';
 
-export interface AdminContext {
-  readonly registry: TopicRegistry;
-  readonly clusterName: string;
-  readonly version: string;
-  brokerServiceUrl(): string;
-  webServiceUrl(): string;
-  metrics(): string;
-}
+export type { AdminContext } from './context.js';
 
-type Route = (ctx: AdminContext, match: RegExpMatchArray, url: URL) => Promise<Reply> | Reply;
-interface Reply { status: number; body: unknown; contentType?: string }
-
-const json = (body: unknown, status = 200): Reply => ({ status, body });
-const text = (body: string, contentType = 'text/plain'): Reply => ({ status: 200, body, contentType });
+/** Request bodies are small JSON documents (policies, counts, positions). */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The HTTP side Vela has today: health and readiness probes, clusters (Testcontainers waits for
- * ["standalone"]), what clients with an http:// service URL call (lookup, partitions, namespace
- * topics; PROTOCOL.md §6.1) and /metrics. The admin issue widens it.
+ * The HTTP side: health and readiness probes, what clients with an http:// service URL call
+ * (lookup, partitions, namespace topics; PROTOCOL.md §6.1), the /admin/v2 subset (PROTOCOL.md §6.2)
+ * and /metrics. A path served for other methods answers 405, as Jersey does.
  */
-const routes: Array<[string, RegExp, Route]> = [
+const routes: RouteEntry[] = [
   ['GET', /^\/admin\/v2\/brokers\/(health|ready)$/, () => text('ok')],
   ['GET', /^\/admin\/v2\/brokers\/version$/, (ctx) => text(ctx.version)],
-  ['GET', /^\/admin\/v2\/clusters$/, (ctx) => json([ctx.clusterName])],
-  ['GET', /^\/admin\/v2\/tenants$/, () => json(['public', 'pulsar'])],
-  ['GET', /^\/admin\/v2\/namespaces\/([^/]+)$/, (_ctx, m) => json(m[1] === 'public' ? ['public/default'] : m[1] === 'pulsar' ? ['pulsar/system'] : [])],
-  ['GET', /^\/admin\/v2\/namespaces\/([^/]+)\/([^/]+)\/topics$/, async (ctx, m) => json(await ctx.registry.topicsOfNamespace(m[1]!, m[2]!))],
-  ['GET', /^\/admin\/v2\/persistent\/([^/]+)\/([^/]+)$/, async (ctx, m) => json(await ctx.registry.topicsOfNamespace(m[1]!, m[2]!))],
-  ['GET', /^\/admin\/v2\/(persistent|non-persistent)\/([^/]+)\/([^/]+)\/([^/]+)\/partitions$/, partitionsRoute],
+  ...tenantRoutes,
+  ...namespaceRoutes,
+  ...namespacePolicyRoutes,
+  ...topicRoutes,
+  ...partitionRoutes,
+  ...subscriptionRoutes,
+  ...statsRoutes,
   ['GET', /^\/lookup\/v2\/topic\/(persistent|non-persistent)\/([^/]+)\/([^/]+)\/([^/]+)$/, lookupRoute],
   ['GET', /^\/metrics\/?$/, (ctx) => text(ctx.metrics(), 'text/plain; version=0.0.4')],
+  // Last: the first matching route wins, and these 501 placeholders must not shadow a real route added above.
+  ...unsupportedRoutes,
 ];
 
-async function partitionsRoute(ctx: AdminContext, m: RegExpMatchArray, url: URL): Promise<Reply> {
-  const name = parseTopicName(`${m[1]}://${m[2]}/${m[3]}/${decodeURIComponent(m[4]!)}`);
-  const partitions = await ctx.registry.partitions(name);
-  // checkAllowAutoCreation=false asks about existence only (PersistentTopicsBase.internalGetPartitionedMetadataAsync).
-  if (partitions === 0 && url.searchParams.get('checkAllowAutoCreation') === 'false' && !(await ctx.registry.exists(name.full))) {
-    return json({ reason: `Topic ${name.full} not found` }, 404);
-  }
-  return json({ partitions, deleted: false });
-}
-
+/** TopicLookup: a topic in a missing namespace is 404 "Namespace not found", as Pulsar 4.0.7 answers. */
 function lookupRoute(ctx: AdminContext, m: RegExpMatchArray): Reply {
-  parseTopicName(`${m[1]}://${m[2]}/${m[3]}/${decodeURIComponent(m[4]!)}`);
+  topicFromMatch(ctx, m, true);
   const brokerUrl = ctx.brokerServiceUrl();
   // The C++ client needs brokerUrlTls/brokerUrlSsl keys present (HTTPLookupService.cc).
   return json({
@@ -83,20 +78,56 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let reply: Reply = json({ reason: 'Not Found' }, 404);
+    let reply: Reply;
     try {
-      for (const [method, pattern, route] of routes) {
-        const match = url.pathname.match(pattern);
-        if (!match) continue;
-        reply = method === req.method ? await route(this.ctx, match, url) : json({ reason: 'Method Not Allowed' }, 405);
-        break;
-      }
+      reply = await this.dispatch(req, url);
     } catch (error) {
-      const invalid = error instanceof InvalidTopicNameError;
-      reply = json({ reason: (error as Error).message }, invalid ? 412 : 500);
+      reply = errorReply(error);
     }
     const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json' });
     res.end(body);
   }
+
+  private async dispatch(req: http.IncomingMessage, url: URL): Promise<Reply> {
+    let pathMatched = false;
+    for (const [method, pattern, route] of routes) {
+      const match = url.pathname.match(pattern);
+      if (!match) continue;
+      pathMatched = true;
+      if (method !== req.method) continue;
+      return route(this.ctx, match, url, await readBody(req));
+    }
+    return pathMatched ? json({ reason: 'Method Not Allowed' }, 405) : json({ reason: 'Not Found' }, 404);
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new RestError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Failures become Pulsar's `{"reason": …}` with its status (RestException). */
+function errorReply(error: unknown): Reply {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof RestError) return json({ reason }, error.status);
+  if (error instanceof InvalidTopicNameError) return json({ reason }, 412);
+  if (error instanceof BrokerError && (error.code === 'TopicNotFound' || error.code === 'SubscriptionNotFound')) {
+    return json({ reason }, 404);
+  }
+  return json({ reason }, 500);
 }

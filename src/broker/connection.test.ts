@@ -144,4 +144,12 @@ describe('Connection', () => {
     for (let i = 0; i < 4; i++) await lively.next(CommandType.PING);
     expect(lively.closed).toBe(false);
   });
+
+  it('sends ACTIVE_CONSUMER_CHANGE only after the SUBSCRIBE is answered', async () => {
+    const client = connectClient(newContext());
+    await client.connect();
+    client.send(CommandType.SUBSCRIBE, 'subscribe', { topic: TOPIC, subscription: 'fo', subType: 2, consumer_id: 1, request_id: 1 });
+    await client.next(CommandType.ACTIVE_CONSUMER_CHANGE);
+    expect(client.typesSeen.indexOf(CommandType.SUCCESS)).toBeLessThan(client.typesSeen.indexOf(CommandType.ACTIVE_CONSUMER_CHANGE));
+  });
 });

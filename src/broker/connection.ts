@@ -2,6 +2,7 @@ import type { BrokerContext } from './context.js';
 import { decodeCommand, newCloseConsumer, newMessageHeader, newActiveConsumerChange, PING_FRAME, PONG_FRAME, newError } from '../protocol/commands.js';
 import { FRAME_PADDING_BYTES, FrameDecoder, FrameError, type Frame } from '../protocol/frame.js';
 import { CommandType, type BaseCommand } from '../protocol/wire-types.js';
+import type { AckSetWord } from '../protocol/ack-set-wire.js';
 import type { Position } from '../storage/types.js';
 import type { ConsumerSender } from '../subscription/consumer.js';
 import { toServerError } from './error-codes.js';
@@ -44,6 +45,7 @@ export class Connection implements ConsumerSender {
   readonly consumers = new Map<number, ConsumerBinding>();
   /** Producer ids the broker closed recently: late SENDs for them are ignored (ServerCnx.recentlyClosedProducers). */
   readonly recentlyClosedProducers = new Set<number>();
+  private readonly pendingActiveChanges = new Map<number, boolean>();
   pendingPublishes = 0;
   private state: State = 'awaiting-connect';
   private readonly decoder: FrameDecoder;
@@ -76,15 +78,26 @@ export class Connection implements ConsumerSender {
     this.transport.write(frame);
   }
 
-  sendMessage(consumerId: number, position: Position, partition: number, redeliveryCount: number, entry: Buffer): void {
+  sendMessage(consumerId: number, position: Position, partition: number, redeliveryCount: number, entry: Buffer,
+    ackSet?: readonly AckSetWord[]): void {
     const messageId = { ledgerId: position.ledgerId, entryId: position.entryId, partition };
-    this.write(newMessageHeader(consumerId, messageId, redeliveryCount, entry.length));
+    this.write(newMessageHeader(consumerId, messageId, redeliveryCount, entry.length, ackSet));
     this.write(entry);
   }
 
   sendActiveConsumerChange(consumerId: number, isActive: boolean): void {
     // Clients below v12 do not know the command (PulsarCommandSenderImpl).
-    if (this.protocolVersion >= 12) this.write(newActiveConsumerChange(consumerId, isActive));
+    if (this.protocolVersion < 12) return;
+    // During SUBSCRIBE the client does not know the consumer yet (Go drops the notice): send it after SUCCESS.
+    if (!this.consumers.has(consumerId)) this.pendingActiveChanges.set(consumerId, isActive);
+    else this.write(newActiveConsumerChange(consumerId, isActive));
+  }
+
+  /** Called right after SUCCESS for a SUBSCRIBE: the last active-consumer notice held back for it. */
+  consumerRegistered(consumerId: number): void {
+    const isActive = this.pendingActiveChanges.get(consumerId);
+    this.pendingActiveChanges.delete(consumerId);
+    if (isActive !== undefined && this.consumers.has(consumerId)) this.write(newActiveConsumerChange(consumerId, isActive));
   }
 
   sendCloseConsumer(consumerId: number): void {

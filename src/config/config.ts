@@ -31,6 +31,46 @@ export interface BrokerConfig {
   /** How long acks without a receipt request may wait before their cursor is persisted. */
   cursorFlushIntervalMs: number;
   logLevel: LogLevel;
+  /** acknowledgmentAtBatchIndexLevelEnabled: honour ack_set (true here, as the issue asks; false in Pulsar 4.0). */
+  acknowledgmentAtBatchIndexLevelEnabled: boolean;
+  /** delayedDeliveryEnabled=true. */
+  delayedDeliveryEnabled: boolean;
+  /** delayedDeliveryTickTimeMillis=1000. */
+  delayedDeliveryTickTimeMillis: number;
+  /** Delayed entries a subscription keeps in memory; later ones wait in the on-disk index (Vela only). */
+  delayedDeliveryMaxIndexesInMemory: number;
+  /** brokerDeduplicationEnabled=false. */
+  brokerDeduplicationEnabled: boolean;
+  /** brokerDeduplicationEntriesInterval=1000. */
+  brokerDeduplicationEntriesInterval: number;
+  /** brokerDeduplicationMaxNumberOfProducers=10000. */
+  brokerDeduplicationMaxNumberOfProducers: number;
+  /** brokerDeduplicationSnapshotIntervalSeconds=120. */
+  brokerDeduplicationSnapshotIntervalSeconds: number;
+  /** brokerDeduplicationProducerInactivityTimeoutMinutes=360. */
+  brokerDeduplicationProducerInactivityTimeoutMinutes: number;
+  /** maxUnackedMessagesPerConsumer=50000 (Shared/Key_Shared; 0 = no limit). */
+  maxUnackedMessagesPerConsumer: number;
+  /** maxUnackedMessagesPerSubscription=200000 (Shared/Key_Shared; 0 = no limit). */
+  maxUnackedMessagesPerSubscription: number;
+  /** defaultRetentionTimeInMinutes=0 (-1: forever). */
+  defaultRetentionTimeInMinutes: number;
+  /** defaultRetentionSizeInMB=0 (-1: no limit). */
+  defaultRetentionSizeInMB: number;
+  /** ttlDurationDefaultInSeconds=0 (messages never expire). */
+  ttlDurationDefaultInSeconds: number;
+  /** messageExpiryCheckIntervalInMinutes=5. */
+  messageExpiryCheckIntervalInMinutes: number;
+  /** retentionCheckIntervalInSeconds=120. */
+  retentionCheckIntervalInSeconds: number;
+  /** standalone.conf backlogQuotaDefaultLimitGB=10, in bytes (-1: no limit). */
+  backlogQuotaDefaultLimitBytes: number;
+  /** backlogQuotaDefaultLimitSecond=-1. */
+  backlogQuotaDefaultLimitSecond: number;
+  /** backlogQuotaDefaultRetentionPolicy=producer_request_hold. */
+  backlogQuotaDefaultRetentionPolicy: 'producer_request_hold' | 'producer_exception' | 'consumer_backlog_eviction';
+  /** backlogQuotaCheckIntervalInSeconds=60. */
+  backlogQuotaCheckIntervalInSeconds: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -52,4 +92,24 @@ export const defaultConfig: Readonly<BrokerConfig> = {
   maxPendingPublishRequestsPerConnection: 1000,
   cursorFlushIntervalMs: 100,
   logLevel: 'info',
+  acknowledgmentAtBatchIndexLevelEnabled: true,
+  delayedDeliveryEnabled: true,
+  delayedDeliveryTickTimeMillis: 1000,
+  delayedDeliveryMaxIndexesInMemory: 100_000,
+  brokerDeduplicationEnabled: false,
+  brokerDeduplicationEntriesInterval: 1000,
+  brokerDeduplicationMaxNumberOfProducers: 10_000,
+  brokerDeduplicationSnapshotIntervalSeconds: 120,
+  brokerDeduplicationProducerInactivityTimeoutMinutes: 360,
+  maxUnackedMessagesPerConsumer: 50_000,
+  maxUnackedMessagesPerSubscription: 200_000,
+  defaultRetentionTimeInMinutes: 0,
+  defaultRetentionSizeInMB: 0,
+  ttlDurationDefaultInSeconds: 0,
+  messageExpiryCheckIntervalInMinutes: 5,
+  retentionCheckIntervalInSeconds: 120,
+  backlogQuotaDefaultLimitBytes: 10 * 1024 ** 3,
+  backlogQuotaDefaultLimitSecond: -1,
+  backlogQuotaDefaultRetentionPolicy: 'producer_request_hold',
+  backlogQuotaCheckIntervalInSeconds: 60,
 };

@@ -1,3 +1,4 @@
+import type { AckSetWord } from './ack-set-wire.js';
 import { encodePayloadFrameHeader, encodeSimpleFrame } from './frame.js';
 import { BaseCommandType, UINT64_MINUS_ONE } from './proto.js';
 import {
@@ -81,7 +82,7 @@ export function newSendError(producerId: number, sequenceId: number, error: Serv
 
 /** Header of a MESSAGE frame; the stored entry ([0x0e01][crc][metadata][payload]) follows unchanged. */
 export function newMessageHeader(consumerId: number, messageId: MessageIdData, redeliveryCount: number,
-  entryBytes: number, ackSet?: number[]): Buffer {
+  entryBytes: number, ackSet?: readonly AckSetWord[]): Buffer {
   const message: Record<string, unknown> = { consumer_id: consumerId, message_id: messageId };
   if (redeliveryCount > 0) message.redelivery_count = redeliveryCount;
   if (ackSet) message.ack_set = ackSet;

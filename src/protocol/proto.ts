@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { installExactAckSetDecoding } from './ack-set-wire.js';
 
 // 64-bit fields decode to plain numbers, not Long objects: ids Vela hands out stay far below 2^53,
 // and the only larger values clients send are the earliest/latest sentinels (see message-id.ts).
@@ -10,6 +11,7 @@ const protoPath = fileURLToPath(new URL('../../proto/PulsarApi.proto', import.me
 const root = new protobuf.Root();
 root.loadSync(protoPath, { keepCase: true });
 root.resolveAll();
+installExactAckSetDecoding(root.lookupType('pulsar.proto.MessageIdData'));
 
 export const BaseCommandType = root.lookupType('pulsar.proto.BaseCommand');
 export const MessageMetadataType = root.lookupType('pulsar.proto.MessageMetadata');

@@ -30,6 +30,8 @@ export type SubTypeCode = (typeof SubType)[keyof typeof SubType];
 export const InitialPosition = { Latest: 0, Earliest: 1 } as const;
 export const AckType = { Individual: 0, Cumulative: 1 } as const;
 
+import type { AckSetWord } from './ack-set-wire.js';
+
 /** Highest protocol version Vela speaks (Pulsar 4.0's ProtocolVersion.v21). */
 export const MAX_PROTOCOL_VERSION = 21;
 
@@ -38,7 +40,8 @@ export interface MessageIdData {
   entryId: number;
   partition?: number;
   batch_index?: number;
-  ack_set?: number[];
+  /** Decoded exactly (ack-set-wire.ts); encoded from {low, high} words too. */
+  ack_set?: AckSetWord[];
   batch_size?: number;
 }
 

@@ -1,6 +1,7 @@
 /**
- * CursorState as compact JSON: {"v":1,"md":[l,e],"del":[[l1,e1,l2,e2],...],"props":{...}}.
- * Positions are flattened because a cursor may carry thousands of acknowledged ranges.
+ * CursorState as compact JSON: {"v":1,"md":[l,e],"del":[[l1,e1,l2,e2],...],"props":{...},"bas":[[l,e,w0,w1,...],...]}.
+ * Positions are flattened because a cursor may carry thousands of acknowledged ranges. "bas" (batch
+ * ack sets) is optional, so states written before it existed still decode.
  */
 import { StorageError } from './errors.js';
 import { isPosition } from './segment-math.js';
@@ -13,6 +14,7 @@ interface EncodedCursor {
   md: [number, number];
   del: Array<[number, number, number, number]>;
   props: Record<string, string>;
+  bas?: number[][];
 }
 
 /** Validates the contract's invariants: ranges above markDelete, each start <= end, sorted and disjoint. */
@@ -40,6 +42,21 @@ export function validateCursorState(state: CursorState): void {
   for (const value of Object.values(state.properties)) {
     if (typeof value !== 'string') throw new StorageError('INVALID_ARGUMENT', 'cursor properties are strings');
   }
+  validateBatchAckSets(state);
+}
+
+function validateBatchAckSets(state: CursorState): void {
+  if (state.batchAckSets === undefined) return;
+  if (!Array.isArray(state.batchAckSets)) throw new StorageError('INVALID_ARGUMENT', 'batchAckSets must be an array');
+  for (const item of state.batchAckSets) {
+    const [position, words] = item;
+    if (!isPosition(position) || comparePositions(position, state.markDelete) <= 0) {
+      throw new StorageError('INVALID_ARGUMENT', 'batch ack sets must be for positions above markDelete');
+    }
+    if (!Array.isArray(words) || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new StorageError('INVALID_ARGUMENT', 'batch ack set words must be unsigned 32-bit integers');
+    }
+  }
 }
 
 export function encodeCursorState(state: CursorState): string {
@@ -50,6 +67,9 @@ export function encodeCursorState(state: CursorState): string {
     del: state.individuallyDeleted.map(([s, e]) => [s.ledgerId, s.entryId, e.ledgerId, e.entryId]),
     props: { ...state.properties },
   };
+  if (state.batchAckSets && state.batchAckSets.length > 0) {
+    encoded.bas = state.batchAckSets.map(([p, words]) => [p.ledgerId, p.entryId, ...words]);
+  }
   return JSON.stringify(encoded);
 }
 
@@ -70,5 +90,8 @@ export function decodeCursorState(json: string): CursorState {
       { ledgerId: l2, entryId: e2 },
     ]),
     properties: parsed.props ?? {},
+    ...(Array.isArray(parsed.bas)
+      ? { batchAckSets: parsed.bas.map(([l, e, ...words]) => [{ ledgerId: l!, entryId: e! }, words] as const) }
+      : {}),
   };
 }

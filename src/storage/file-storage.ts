@@ -7,7 +7,7 @@ import { openFileLedger, type FileLedgerContext, type SegmentRecoveryReport } fr
 import { nodeFileIo, type FileIo } from './file-io.js';
 import { HandlePool } from './handle-pool.js';
 import { KvBatcher } from './kv-batcher.js';
-import { LedgerIdCounter, createCursorStore, createMetadataStore } from './kv-stores.js';
+import { LedgerIdCounter, createIndexStore, createCursorStore, createMetadataStore } from './kv-stores.js';
 import { ledgerDirectoryName, readLedgerMeta, storageLayout } from './ledger-directory.js';
 import { LedgerRegistry } from './ledger-registry.js';
 import { openLevelKv } from './level-kv.js';
@@ -69,6 +69,7 @@ export async function openFileStorage(dataDir: string, options: FileStorageOptio
     listLedgers: () => listLedgerNames(io, layout.ledgersDirectory),
     cursors: createCursorStore(kv, batcher),
     metadata: createMetadataStore(kv, batcher),
+    indexes: createIndexStore(kv, batcher),
     close() {
       closing ??= registry.closeAll().finally(async () => {
         await batcher.idle();

@@ -7,6 +7,8 @@ export interface KvBackend {
   get(key: string): Promise<string | undefined>;
   /** Entries whose key starts with prefix, in key order. */
   entries(prefix: string): AsyncIterable<[string, string]>;
+  /** Up to `limit` entries with fromKey <= key < endKey, in key order. */
+  range(fromKey: string, endKey: string, limit: number): Promise<Array<[string, string]>>;
   /** Applies all operations atomically, in order; durable when it resolves. */
   write(operations: readonly KvOperation[]): Promise<void>;
   close(): Promise<void>;
@@ -24,6 +26,13 @@ export function createMemoryKv(data: Map<string, string> = new Map()): KvBackend
         const value = data.get(key);
         if (value !== undefined) yield [key, value];
       }
+    },
+    async range(fromKey, endKey, limit) {
+      const keys = [...data.keys()]
+        .filter((key) => compareKeys(key, fromKey) >= 0 && compareKeys(key, endKey) < 0)
+        .sort(compareKeys)
+        .slice(0, limit);
+      return keys.map((key): [string, string] => [key, data.get(key)!]);
     },
     async write(operations) {
       for (const operation of operations) {

@@ -3,16 +3,18 @@
  * one KvBatcher. Key layout:
  *   cursor/<encodeURIComponent(topic)>/<encodeURIComponent(subscription)>  → cursor JSON
  *   meta/<key>                                                             → JSON value
+ *   idx/<encodeURIComponent(space)>/<key>                                  → index value
  *   sys/next-ledger-id                                                     → decimal number
  */
 import { decodeCursorState, encodeCursorState } from './cursor-codec.js';
 import { StorageError, invariant } from './errors.js';
 import type { KvBackend } from './kv-backend.js';
 import { KvBatcher } from './kv-batcher.js';
-import type { CursorState, CursorStore, MetadataStore } from './types.js';
+import type { CursorState, CursorStore, IndexStore, MetadataStore } from './types.js';
 
 const CURSOR_PREFIX = 'cursor/';
 const METADATA_PREFIX = 'meta/';
+const INDEX_PREFIX = 'idx/';
 export const NEXT_LEDGER_ID_KEY = 'sys/next-ledger-id';
 /** Ledger ids start at 1 (ledgerId 0 never exists), entry ids at 0. */
 const FIRST_LEDGER_ID = 1;
@@ -62,6 +64,21 @@ export function createMetadataStore(kv: KvBackend, batcher: KvBatcher): Metadata
       }
       return result;
     },
+  };
+}
+
+export function createIndexStore(kv: KvBackend, batcher: KvBatcher): IndexStore {
+  const spacePrefix = (space: string) => `${INDEX_PREFIX}${encodeURIComponent(space)}/`;
+  return {
+    put: (space, key, value) => batcher.put(spacePrefix(space) + key, value),
+    delete: (space, key) => batcher.del(spacePrefix(space) + key),
+    async range(space, fromKey, limit) {
+      const prefix = spacePrefix(space);
+      // '0' follows '/' in byte order: the end of this space's keys.
+      const entries = await kv.range(prefix + fromKey, `${prefix.slice(0, -1)}0`, limit);
+      return entries.map(([key, value]): [string, string] => [key.slice(prefix.length), value]);
+    },
+    removeSpaces: (prefix) => batcher.delPrefix(INDEX_PREFIX + encodeURIComponent(prefix)),
   };
 }
 

@@ -19,6 +19,9 @@ export async function openLevelKv(location: string, options: LevelKvOptions): Pr
         yield [key, value];
       }
     },
+    async range(fromKey, endKey, limit) {
+      return db.iterator({ gte: fromKey, lt: endKey, limit }).all();
+    },
     async write(operations) {
       if (operations.length === 0) return;
       await db.batch([...operations], { sync: options.sync });

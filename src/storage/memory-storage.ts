@@ -5,7 +5,7 @@
  */
 import { createMemoryKv } from './kv-backend.js';
 import { KvBatcher } from './kv-batcher.js';
-import { LedgerIdCounter, NEXT_LEDGER_ID_KEY, createCursorStore, createMetadataStore } from './kv-stores.js';
+import { LedgerIdCounter, createIndexStore, NEXT_LEDGER_ID_KEY, createCursorStore, createMetadataStore } from './kv-stores.js';
 import { openLedgerCore } from './ledger-core.js';
 import { LedgerRegistry } from './ledger-registry.js';
 import { resolveLedgerOptions, type LedgerOptions, type ResolvedLedgerOptions } from './options.js';
@@ -63,6 +63,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Instrum
     },
     cursors: createCursorStore(kv, batcher),
     metadata: createMetadataStore(kv, batcher),
+    indexes: createIndexStore(kv, batcher),
     close() {
       closing ??= registry.closeAll().finally(() => batcher.idle());
       return closing;

@@ -47,6 +47,7 @@ export function defineStorageContract(label: string, createHarness: () => Storag
     defineLifecycleTests(ctx);
     defineCursorTests(ctx);
     defineMetadataTests(ctx);
+    defineIndexTests(ctx);
   });
 }
 
@@ -444,6 +445,29 @@ function defineMetadataTests(ctx: SuiteContext): void {
     expect(await reopened.metadata.get('topics/a')).toBeUndefined();
     expect((await reopened.metadata.list('')).map(([key]) => key)).toEqual(['policies/x', 'topics/b', 'topicsX']);
     await expect(reopened.metadata.put('bad', undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+}
+
+function defineIndexTests(ctx: SuiteContext): void {
+  it('keeps index spaces apart, ranges from a key in byte order with a limit, and removes spaces by prefix', async () => {
+    const storage = await ctx.harness.open();
+    await Promise.all([
+      storage.indexes.put('delayed/t/a', '0002', 'x'),
+      storage.indexes.put('delayed/t/a', '0001', 'y'),
+      storage.indexes.put('delayed/t/a', '0003', 'z'),
+      storage.indexes.put('delayed/t/ab', '0000', 'other space'),
+      storage.indexes.put('delayed/u/a', '0000', 'other topic'),
+    ]);
+    await storage.close();
+    const reopened = await ctx.harness.open();
+    expect(await reopened.indexes.range('delayed/t/a', '', 10)).toEqual([['0001', 'y'], ['0002', 'x'], ['0003', 'z']]);
+    expect(await reopened.indexes.range('delayed/t/a', '0002', 1)).toEqual([['0002', 'x']]);
+    await reopened.indexes.delete('delayed/t/a', '0002');
+    expect((await reopened.indexes.range('delayed/t/a', '0002', 5)).map(([k]) => k)).toEqual(['0003']);
+    await reopened.indexes.removeSpaces('delayed/t/');
+    expect(await reopened.indexes.range('delayed/t/a', '', 10)).toEqual([]);
+    expect(await reopened.indexes.range('delayed/t/ab', '', 10)).toEqual([]);
+    expect(await reopened.indexes.range('delayed/u/a', '', 10)).toEqual([['0000', 'other topic']]);
   });
 }
 

@@ -60,6 +60,11 @@ export interface CursorState {
   readonly individuallyDeleted: ReadonlyArray<readonly [Position, Position]>;
   /** Free-form subscription attributes (type, properties) persisted alongside. */
   readonly properties: Readonly<Record<string, string>>;
+  /**
+   * Entries above markDelete that are partly acknowledged: per position, opaque unsigned 32-bit words
+   * (a bitset the subscription layer interprets). Optional: states written before it existed have none.
+   */
+  readonly batchAckSets?: ReadonlyArray<readonly [Position, readonly number[]]>;
 }
 
 export interface CursorStore {
@@ -69,6 +74,20 @@ export interface CursorStore {
   save(topic: string, subscription: string, state: CursorState): Promise<void>;
   remove(topic: string, subscription: string): Promise<void>;
   removeTopic(topic: string): Promise<void>;
+}
+
+/**
+ * Ordered key spaces for indexes kept beside the data (e.g. a subscription's delayed-delivery index).
+ * Storage does not interpret keys or values; keys sort as UTF-8 bytes. Writes are durable when they
+ * resolve; range() reads what is durable.
+ */
+export interface IndexStore {
+  put(space: string, key: string, value: string): Promise<void>;
+  delete(space: string, key: string): Promise<void>;
+  /** Up to `limit` entries of `space` whose key is >= fromKey, in key order. */
+  range(space: string, fromKey: string, limit: number): Promise<Array<[string, string]>>;
+  /** Removes every entry of every space whose name starts with `spacePrefix`. */
+  removeSpaces(spacePrefix: string): Promise<void>;
 }
 
 /** Small durable key/value metadata (topics, partitions, policies). Values are JSON. */
@@ -87,6 +106,7 @@ export interface Storage {
   listLedgers(): Promise<string[]>;
   readonly cursors: CursorStore;
   readonly metadata: MetadataStore;
+  readonly indexes: IndexStore;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,14 @@
+import type { AckSetWord } from '../protocol/ack-set-wire.js';
 import type { Position } from '../storage/types.js';
 import type { SubTypeCode } from '../protocol/wire-types.js';
 import type { KeySharedMeta } from './key-shared-meta.js';
+import type { UnackedLimit } from './unacked-limit.js';
 
 /** What a subscription needs from the connection a consumer lives on (implemented in broker/). */
 export interface ConsumerSender {
-  sendMessage(consumerId: number, position: Position, partition: number, redeliveryCount: number, entry: Buffer): void;
+  /** `ackSet`: a partly acknowledged batch; the client skips the messages whose bit is cleared. */
+  sendMessage(consumerId: number, position: Position, partition: number, redeliveryCount: number, entry: Buffer,
+    ackSet?: readonly AckSetWord[]): void;
   sendActiveConsumerChange(consumerId: number, isActive: boolean): void;
   /** Broker-initiated close: the client re-subscribes (seek, unload, subscription deleted). */
   sendCloseConsumer(consumerId: number): void;
@@ -17,7 +21,10 @@ export interface ConsumerSender {
 
 export interface PendingEntry {
   readonly position: Position;
-  readonly messages: number;
+  /** Messages of the entry still unacknowledged by this consumer (fewer than the batch after batch-index acks). */
+  messages: number;
+  /** Messages the entry carries (its batch size). */
+  readonly batchSize?: number;
 }
 
 export interface ConsumerOptions {
@@ -46,7 +53,9 @@ export class Consumer {
   readonly pending = new Map<number, PendingEntry>();
   unackedMessages = 0;
   /** maxUnackedMessagesPerConsumer reached; unblocked at half (Pulsar Consumer). */
-  blocked = false;
+  private blockedOnOwnUnacked = false;
+  /** The subscription-wide limit (Shared/Key_Shared), shared by its consumers. */
+  private subscriptionLimit: UnackedLimit | undefined;
   msgOutCounter = 0;
   bytesOutCounter = 0;
   private readonly maxUnackedMessages: number;
@@ -61,14 +70,26 @@ export class Consumer {
     this.keySharedMeta = options.keySharedMeta;
   }
 
+  /** Blocked by its own or by the subscription's unacknowledged-messages limit. */
+  get blocked(): boolean {
+    return this.blockedOnOwnUnacked || (this.subscriptionLimit?.blocked ?? false);
+  }
+
+  set blocked(value: boolean) {
+    this.blockedOnOwnUnacked = value;
+  }
+
+  attachSubscriptionLimit(limit: UnackedLimit): void {
+    this.subscriptionLimit = limit;
+  }
+
   canReceive(): boolean {
     return this.permits > 0 && !this.blocked && this.sender.isWritable();
   }
 
   trackPending(key: number, entry: PendingEntry): void {
     this.pending.set(key, entry);
-    this.unackedMessages += entry.messages;
-    if (this.maxUnackedMessages > 0 && this.unackedMessages >= this.maxUnackedMessages) this.blocked = true;
+    this.addUnacked(entry.messages);
   }
 
   /** Returns the pending entry removed, if this consumer had it. */
@@ -76,8 +97,30 @@ export class Consumer {
     const entry = this.pending.get(key);
     if (!entry) return undefined;
     this.pending.delete(key);
-    this.unackedMessages -= entry.messages;
-    if (this.blocked && this.unackedMessages <= this.maxUnackedMessages / 2) this.blocked = false;
+    this.addUnacked(-entry.messages);
     return entry;
+  }
+
+  /** Some messages of a pending batch entry were acknowledged (batch-index ack). */
+  ackedInPending(key: number, messages: number): void {
+    const entry = this.pending.get(key);
+    if (!entry || messages <= 0) return;
+    const acked = Math.min(messages, entry.messages);
+    entry.messages -= acked;
+    this.addUnacked(-acked);
+  }
+
+  /** Forgets every pending entry (the consumer left, or the subscription was reset). */
+  clearPending(): void {
+    this.addUnacked(-this.unackedMessages);
+    this.pending.clear();
+  }
+
+  private addUnacked(delta: number): void {
+    this.unackedMessages += delta;
+    this.subscriptionLimit?.add(delta);
+    if (this.maxUnackedMessages <= 0) return;
+    if (this.unackedMessages >= this.maxUnackedMessages) this.blockedOnOwnUnacked = true;
+    else if (this.blockedOnOwnUnacked && this.unackedMessages <= this.maxUnackedMessages / 2) this.blockedOnOwnUnacked = false;
   }
 }

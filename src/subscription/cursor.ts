@@ -1,7 +1,10 @@
 import type { CursorState, Ledger, Position } from '../storage/types.js';
+import { countAckBits, fullAckBits, mergeAckBits, type AckBits } from './batch-ack-sets.js';
 import { isBefore, positionFromKey, positionKey } from './positions.js';
 
 const MAX_PERSISTED_RANGES = 10_000;
+/** Pulsar's managedLedgerMaxBatchDeletedIndexToPersist: partly acked batches beyond it come back whole after a restart. */
+const MAX_PERSISTED_BATCH_ACK_SETS = 10_000;
 
 /**
  * A subscription's position in a ledger (Pulsar's ManagedCursor): everything at or before
@@ -11,6 +14,8 @@ const MAX_PERSISTED_RANGES = 10_000;
 export class Cursor {
   private markDeletePosition: Position;
   private readonly individuallyAcked = new Set<number>();
+  /** Partly acknowledged batch entries: bit i set = message i still unacknowledged (batchDeletedIndexes). */
+  private readonly batchAcks = new Map<number, AckBits>();
   readPosition: Position;
   /** Bumped whenever readPosition moves backwards, so in-flight reads can tell they are stale. */
   generation = 0;
@@ -23,6 +28,9 @@ export class Cursor {
     }
     this.readPosition = this.firstUnacked();
     this.advanceMarkDelete();
+    for (const [position, words] of state.batchAckSets ?? []) {
+      if (!this.isAcked(position)) this.batchAcks.set(positionKey(position), Uint32Array.from(words));
+    }
   }
 
   get markDelete(): Position {
@@ -36,10 +44,40 @@ export class Cursor {
   /** Returns true if the entry was not acknowledged before. */
   ackIndividual(p: Position): boolean {
     if (this.isAcked(p)) return false;
+    this.batchAcks.delete(positionKey(p));
     this.individuallyAcked.add(positionKey(p));
     this.advanceMarkDelete();
     this.dirty = true;
     return true;
+  }
+
+  /** Messages of a partly acknowledged batch entry still unacknowledged, if any were acknowledged. */
+  ackSetOf(p: Position): AckBits | undefined {
+    return this.batchAcks.get(positionKey(p));
+  }
+
+  /**
+   * Batch-index ack (ManagedCursorImpl with deletion at batch index level): `given` is AND-merged into
+   * what the entry had; once no message is left the whole entry is acknowledged. `batchSize` is the
+   * entry's message count when known (it says how many an entry's first partial ack acknowledged).
+   */
+  ackBatchIndexes(p: Position, given: AckBits, batchSize: number | undefined): { acked: number; entryAcked: boolean } {
+    if (this.isAcked(p)) return { acked: 0, entryAcked: false };
+    const key = positionKey(p);
+    let stored = this.batchAcks.get(key);
+    let acked = 0;
+    if (stored || batchSize !== undefined) {
+      stored ??= fullAckBits(batchSize!);
+      acked = mergeAckBits(stored, given);
+    } else {
+      // Without the batch size the count is unknown, as in Pulsar when the entry is not pending for the consumer.
+      stored = Uint32Array.from(given);
+    }
+    this.batchAcks.set(key, stored);
+    this.dirty = true;
+    if (countAckBits(stored) > 0) return { acked, entryAcked: false };
+    this.ackIndividual(p);
+    return { acked, entryAcked: true };
   }
 
   ackCumulative(p: Position): void {
@@ -47,6 +85,9 @@ export class Cursor {
     this.markDeletePosition = p;
     for (const key of this.individuallyAcked) {
       if (!isBefore(p, positionFromKey(key))) this.individuallyAcked.delete(key);
+    }
+    for (const key of this.batchAcks.keys()) {
+      if (!isBefore(p, positionFromKey(key))) this.batchAcks.delete(key);
     }
     this.advanceMarkDelete();
     if (isBefore(this.readPosition, this.firstUnacked())) this.readPosition = this.firstUnacked();
@@ -57,6 +98,7 @@ export class Cursor {
   resetTo(next: Position, markDelete: Position): void {
     this.markDeletePosition = markDelete;
     this.individuallyAcked.clear();
+    this.batchAcks.clear();
     this.readPosition = next;
     this.generation++;
     this.dirty = true;
@@ -86,7 +128,10 @@ export class Cursor {
   }
 
   state(properties: Record<string, string>): CursorState {
-    return { markDelete: this.markDeletePosition, individuallyDeleted: this.ackedRanges(), properties };
+    const state: CursorState = { markDelete: this.markDeletePosition, individuallyDeleted: this.ackedRanges(), properties };
+    if (this.batchAcks.size === 0) return state;
+    const sets = [...this.batchAcks].sort((a, b) => a[0] - b[0]).slice(0, MAX_PERSISTED_BATCH_ACK_SETS);
+    return { ...state, batchAckSets: sets.map(([key, bits]) => [positionFromKey(key), [...bits]] as const) };
   }
 
   private advanceMarkDelete(): void {

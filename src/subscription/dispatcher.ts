@@ -1,9 +1,27 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../config/logger.js';
 import { messagesInEntry, readEntryMetadata } from '../protocol/peek.js';
+import type { MessageMetadata } from '../protocol/wire-types.js';
 import type { Entry, Ledger, Position } from '../storage/types.js';
+import { ackBitsToWire, countAckBits } from './batch-ack-sets.js';
 import type { Consumer } from './consumer.js';
 import type { Cursor } from './cursor.js';
-import { isBefore } from './positions.js';
+import { DelayedDeliveryTracker, type DelayedDeliveryOptions, type DelayedIndex } from './delayed-delivery-tracker.js';
+import { isBefore, positionKey } from './positions.js';
+
+/** What Shared and Key_Shared dispatchers need to hold messages with a future deliver_at_time. */
+export interface DelayedDeliverySetup {
+  readonly clock: Clock;
+  readonly options: DelayedDeliveryOptions;
+  /** Absent for non-durable subscriptions: everything then stays in memory. */
+  readonly index?: DelayedIndex;
+}
+
+/** What one MESSAGE charged: the messages still unacknowledged in the entry, and its batch size. */
+export interface Delivered {
+  readonly messages: number;
+  readonly batchSize: number;
+}
 
 export interface DispatchContext {
   readonly ledger: Ledger;
@@ -12,6 +30,8 @@ export interface DispatchContext {
   readonly partitionIndex: number;
   readonly readBatchSize: number;
   readonly logger: Logger;
+  /** Delayed delivery (Shared and Key_Shared); absent: messages go out at once, as when Pulsar disables it. */
+  readonly delayedDelivery?: DelayedDeliverySetup;
 }
 
 /**
@@ -34,6 +54,10 @@ export abstract class Dispatcher {
   abstract acked(consumer: Consumer | undefined, position: Position): void;
   /** The cursor was reset (seek): forget what was in flight. */
   abstract reset(): void;
+  /** Some messages of a batch entry `consumer` holds were acknowledged (batch-index ack). */
+  ackedPartially(_consumer: Consumer, _position: Position, _messages: number): void {}
+  /** Everything up to `markDelete` was acknowledged in bulk (cumulative ack, expiry): drop per-entry state. */
+  forgetUpTo(_markDelete: Position): void {}
   protected abstract dispatchOnce(): Promise<void>;
 
   connectedConsumers(): readonly Consumer[] {
@@ -54,6 +78,23 @@ export abstract class Dispatcher {
     this.closed = true;
   }
 
+  /** Creates the tracker for a dispatcher that holds delayed messages (Pulsar: Shared and Key_Shared). */
+  protected createDelayedTracker(): DelayedDeliveryTracker | undefined {
+    const setup = this.ctx.delayedDelivery;
+    if (!setup) return undefined;
+    return new DelayedDeliveryTracker(setup.clock, setup.options, setup.index, () => this.trigger(), this.ctx.logger);
+  }
+
+  /** The entry's metadata, or undefined (logged) when it cannot be read. */
+  protected metadataOf(entry: Entry): MessageMetadata | undefined {
+    try {
+      return readEntryMetadata(entry.data);
+    } catch (error) {
+      this.ctx.logger.warn(`entry ${entry.position.ledgerId}:${entry.position.entryId} has unreadable metadata`, error);
+      return undefined;
+    }
+  }
+
   private async loop(): Promise<void> {
     try {
       do {
@@ -72,25 +113,35 @@ export abstract class Dispatcher {
     return last !== null && !isBefore(last, from);
   }
 
+  /** Whether `entry` must wait for its deliver_at_time; if so the tracker now holds it. */
+  protected holdIfDelayed(tracker: DelayedDeliveryTracker | undefined, entry: Entry, metadata: MessageMetadata | undefined,
+    tag: number): boolean {
+    const deliverAt = metadata?.deliver_at_time;
+    // Markers are never delayed (PersistentDispatcherMultipleConsumers.trackDelayedDelivery).
+    if (!tracker || !deliverAt || metadata.marker_type) return false;
+    return tracker.hold(positionKey(entry.position), deliverAt, tag);
+  }
+
   /**
    * Sends one entry and charges the consumer's permits with the messages it carries
-   * (`knownMessages` when the caller already read the entry's metadata).
+   * (`knownMessages` when the caller already read the entry's metadata). A partly acknowledged batch
+   * goes with its ack set and is charged only for the messages still unacknowledged (Consumer.sendMessages).
    */
-  protected deliver(consumer: Consumer, entry: Entry, redeliveryCount: number, knownMessages?: number): number {
-    let messages = knownMessages ?? 1;
-    if (knownMessages === undefined) {
-      try {
-        messages = messagesInEntry(readEntryMetadata(entry.data));
-      } catch (error) {
-        this.ctx.logger.warn(`entry ${entry.position.ledgerId}:${entry.position.entryId} has unreadable metadata`, error);
-      }
-    }
+  protected deliver(consumer: Consumer, entry: Entry, redeliveryCount: number, knownMessages?: number): Delivered {
+    const batchSize = knownMessages ?? messagesOf(this.metadataOf(entry));
+    const ackBits = this.ctx.cursor.ackSetOf(entry.position);
+    const messages = ackBits ? countAckBits(ackBits) : batchSize;
     consumer.permits -= messages;
     consumer.msgOutCounter += messages;
     consumer.bytesOutCounter += entry.data.length;
-    consumer.sender.sendMessage(consumer.id, entry.position, this.ctx.partitionIndex, redeliveryCount, entry.data);
-    return messages;
+    const ackSet = ackBits ? ackBitsToWire(ackBits) : undefined;
+    consumer.sender.sendMessage(consumer.id, entry.position, this.ctx.partitionIndex, redeliveryCount, entry.data, ackSet);
+    return { messages, batchSize };
   }
+}
+
+function messagesOf(metadata: MessageMetadata | undefined): number {
+  return metadata ? messagesInEntry(metadata) : 1;
 }
 
 export function nextPositionAfter(entry: Entry): Position {

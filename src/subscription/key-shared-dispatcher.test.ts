@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConsistentHashSelector } from './consistent-hash-selector.js';
-import type { Consumer } from './consumer.js';
+import { Consumer } from './consumer.js';
+import { SubType } from '../protocol/wire-types.js';
 import {
   ack, flow, newConsumer, openKeyShared, publish, settle, type KeySharedHarness, type KeyedMessage, type LoggingSender,
 } from '../test-support/key-shared-harness.js';
@@ -57,6 +58,23 @@ describe('KeySharedDispatcher', () => {
     for (const c of consumers) expect(Math.abs(h.log.of(c.id).length - 1000 / 3)).toBeLessThan(1000 / 3 * 0.4);
   });
 
+  it('resumes parked keys when a shared connection drains (socket full mid-read)', async () => {
+    const h = await openKeyShared({ readBatchSize: 50 });
+    const sender = h.log.sender();
+    const consumers = [1, 2, 3].map((id) => new Consumer({
+      id, name: `c${id}`, subType: SubType.Key_Shared, priorityLevel: 0, sender, maxUnackedMessages: 0, keySharedMeta: h.dispatcher.meta,
+    }));
+    consumers.forEach((c) => { h.dispatcher.addConsumer(c); flow(h, c, 10_000); });
+    h.log.onDeliver = () => { if (h.log.deliveries.length % 40 === 0) sender.writable = false; };
+    await publish(h, Array.from({ length: 300 }, (_, i) => ({ sequenceId: i, partitionKey: `k-${i % 100}` })));
+    for (let turn = 0; turn < 50 && h.log.deliveries.length < 300; turn++) {
+      await settle();
+      sender.writable = true;
+      h.dispatcher.trigger();
+    }
+    expect(h.log.deliveries).toHaveLength(300);
+  });
+
   it('holds keys moved to a newcomer until the old owner closes (testOrderingWhenAddingConsumers)', async () => {
     const h = await openKeyShared();
     const c1 = newConsumer(h, 1, 'c1');
@@ -75,7 +93,8 @@ describe('KeySharedDispatcher', () => {
     h.dispatcher.removeConsumer(c1);
     await settle();
     expect(received(h, c2)).toEqual([...Array(20).keys()]);
-    expect(h.log.of(2).every((d) => d.redeliveryCount === 0)).toBe(true);
+    // What c1 left unacked counts as redelivered (issue 5; Pulsar 4.0 keeps 0); the rest is new to c2.
+    expect(h.log.of(2).map((d) => d.redeliveryCount)).toEqual([...Array(20).keys()].map((i) => (i < 10 ? 1 : 0)));
   });
 
   it('releases a draining key once the old owner acknowledges it', async () => {

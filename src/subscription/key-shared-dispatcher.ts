@@ -1,7 +1,9 @@
 import { messagesInEntry, readEntryMetadata } from '../protocol/peek.js';
+import type { MessageMetadata } from '../protocol/wire-types.js';
 import type { Entry, Position } from '../storage/types.js';
 import { ConsistentHashSelector, type StickyKeySelector } from './consistent-hash-selector.js';
 import type { Consumer } from './consumer.js';
+import type { DelayedDeliveryTracker } from './delayed-delivery-tracker.js';
 import { Dispatcher, nextPositionAfter, type DispatchContext } from './dispatcher.js';
 import { DrainingHashes } from './draining-hashes.js';
 import { HashRangeSelector } from './hash-range-selector.js';
@@ -9,6 +11,7 @@ import {
   DEFAULT_KEY_SHARED_META, KeySharedMode, checkKeySharedCompatibility, sameKeySharedPolicy, type KeySharedMeta,
 } from './key-shared-meta.js';
 import { isBefore, positionFromKey, positionKey } from './positions.js';
+import { RedeliveryTracker } from './redelivery-tracker.js';
 import { ReplayQueue } from './replay-queue.js';
 import { stickyKeyOf } from './sticky-key.js';
 
@@ -76,8 +79,9 @@ export class KeySharedDispatcher extends Dispatcher {
   private readonly draining = new DrainingHashes<Consumer>();
   private readonly replay = new ReplayQueue();
   private readonly inFlight = new Map<number, InFlight>();
-  /** Redelivery count per entry, incremented on explicit redelivery only (InMemoryRedeliveryTracker). */
-  private readonly redeliveryCounts = new Map<number, number>();
+  private readonly redeliveries = new RedeliveryTracker();
+  /** Holds entries with a future deliver_at_time; the tag it keeps is the entry's hash slot. */
+  private readonly delayed: DelayedDeliveryTracker | undefined;
   private readonly lookAheadPerConsumer: number;
   private readonly lookAheadPerSubscription: number;
   /**
@@ -100,6 +104,7 @@ export class KeySharedDispatcher extends Dispatcher {
     this.selector = this.meta.mode === KeySharedMode.STICKY
       ? new HashRangeSelector<Consumer>((c) => metaOf(c).hashRanges, describe)
       : new ConsistentHashSelector<Consumer>();
+    this.delayed = this.createDelayedTracker();
   }
 
   /** Throws ConsumerBusy when `consumer` asks for another mode or out-of-order policy. */
@@ -135,14 +140,15 @@ export class KeySharedDispatcher extends Dispatcher {
     if (at < 0) return;
     this.consumers.splice(at, 1);
     this.selector.removeConsumer(consumer);
-    // Its unacknowledged entries are delivered again first, without counting as a redelivery.
+    // Its unacknowledged entries are delivered again first, and count as redelivered: the issue asks for
+    // it (a consumer crashing on a message sends it to the DLQ in the end); Pulsar 4.0 does not count them.
     for (const key of consumer.pending.keys()) {
       const flight = this.inFlight.get(key);
       this.inFlight.delete(key);
+      this.redeliveries.increment(key);
       if (flight) this.replay.add(key, flight.hash);
     }
-    consumer.pending.clear();
-    consumer.unackedMessages = 0;
+    consumer.clearPending();
     this.draining.removeConsumer(consumer);
     this.replayCheckpoints.delete(consumer);
     this.replayStale = true;
@@ -165,7 +171,7 @@ export class KeySharedDispatcher extends Dispatcher {
       this.inFlight.delete(key);
       consumer.untrackPending(key);
       this.draining.release(consumer, flight.hash);
-      this.redeliveryCounts.set(key, (this.redeliveryCounts.get(key) ?? 0) + 1);
+      this.redeliveries.increment(key);
       this.replay.add(key, flight.hash);
     }
     this.replayStale = true;
@@ -175,7 +181,7 @@ export class KeySharedDispatcher extends Dispatcher {
   acked(_consumer: Consumer | undefined, position: Position): void {
     const key = positionKey(position);
     let wake = this.replay.delete(key);
-    this.redeliveryCounts.delete(key);
+    this.redeliveries.remove(key);
     const flight = this.inFlight.get(key);
     if (flight) {
       this.inFlight.delete(key);
@@ -190,27 +196,48 @@ export class KeySharedDispatcher extends Dispatcher {
     this.trigger();
   }
 
+  override ackedPartially(consumer: Consumer, position: Position, messages: number): void {
+    const key = positionKey(position);
+    const holder = this.inFlight.get(key)?.consumer ?? consumer;
+    const wasBlocked = holder.blocked;
+    holder.ackedInPending(key, messages);
+    if (wasBlocked && !holder.blocked) {
+      this.replayStale = true;
+      this.trigger();
+    }
+  }
+
+  override forgetUpTo(markDelete: Position): void {
+    this.redeliveries.removeUpTo(markDelete);
+  }
+
   reset(): void {
     for (const consumer of this.consumers) {
-      consumer.pending.clear();
-      consumer.unackedMessages = 0;
+      consumer.clearPending();
       consumer.blocked = false;
     }
     this.inFlight.clear();
     this.replay.clear();
     this.draining.clear();
-    this.redeliveryCounts.clear();
+    this.redeliveries.clear();
+    this.delayed?.clear();
     this.replayStale = true;
     this.trigger();
   }
 
+  override close(): void {
+    super.close();
+    this.delayed?.close();
+  }
+
   /** Sizes of the per-key state, all bounded by what is in flight (stats and tests). */
   keyState(): { inFlight: number; replay: number; draining: number; redeliveryCounts: number } {
-    return { inFlight: this.inFlight.size, replay: this.replay.size, draining: this.draining.size, redeliveryCounts: this.redeliveryCounts.size };
+    return { inFlight: this.inFlight.size, replay: this.replay.size, draining: this.draining.size, redeliveryCounts: this.redeliveries.size };
   }
 
   protected async dispatchOnce(): Promise<void> {
     while (!this.closed && this.consumers.length > 0) {
+      this.releaseDueDelayed();
       if (this.replay.size > 0 && !this.skipNextReplay && this.replayMayProgress()) {
         if ((await this.replayRound()) !== 'stalled') continue;
       }
@@ -221,6 +248,14 @@ export class KeySharedDispatcher extends Dispatcher {
       // Everything read was held back while a consumer could take more: read further, not replay.
       this.skipNextReplay = outcome === 'lookAhead';
     }
+  }
+
+  /** Delayed entries whose time came join the replay queue with their cached slot, within the look-ahead limit. */
+  private releaseDueDelayed(): void {
+    const room = Math.min(this.ctx.readBatchSize, this.lookAheadLimit() - this.replay.size);
+    if (!this.delayed || room <= 0 || !this.delayed.hasDue()) return;
+    for (const { key, tag } of this.delayed.takeDue(room)) this.replay.add(key, tag);
+    this.replayStale = true;
   }
 
   /** PIP-379: slots that moved away from a consumer still holding entries of them start draining. */
@@ -265,7 +300,8 @@ export class KeySharedDispatcher extends Dispatcher {
   private route(entry: Entry, round: ReadRound): void {
     const key = positionKey(entry.position);
     if (this.ctx.cursor.isAcked(entry.position) || this.inFlight.has(key) || this.replay.has(key)) return;
-    const { hash, messages } = this.inspect(entry);
+    const { hash, messages, metadata } = this.inspect(entry);
+    if (this.holdIfDelayed(this.delayed, entry, metadata, hash)) return;
     if (!round.blockedHashes.has(hash)) {
       const consumer = this.selector.select(hash);
       if (consumer) {
@@ -277,6 +313,9 @@ export class KeySharedDispatcher extends Dispatcher {
             return;
           }
           round.blockedByHash.add(consumer);
+        } else {
+          // Parked because this consumer could not take it: its next FLOW or drained socket must rescan replay.
+          this.replayCheckpoints.set(consumer, checkpointOf(consumer));
         }
       }
       round.blockedHashes.add(hash);
@@ -379,16 +418,16 @@ export class KeySharedDispatcher extends Dispatcher {
   }
 
   private send(consumer: Consumer, entry: Entry, key: number, hash: number, messages: number | undefined): void {
-    const sent = this.deliver(consumer, entry, this.redeliveryCounts.get(key) ?? 0, messages);
-    consumer.trackPending(key, { position: entry.position, messages: sent });
+    const { messages: sent, batchSize } = this.deliver(consumer, entry, this.redeliveries.countOf(key), messages);
+    consumer.trackPending(key, { position: entry.position, messages: sent, batchSize });
     this.inFlight.set(key, { consumer, hash });
   }
 
   /** The entry's slot, computed once (then cached with the entry in flight or in replay), and its message count. */
-  private inspect(entry: Entry): { hash: number; messages: number | undefined } {
+  private inspect(entry: Entry): { hash: number; messages: number | undefined; metadata?: MessageMetadata } {
     try {
       const metadata = readEntryMetadata(entry.data);
-      return { hash: this.selector.slotOf(stickyKeyOf(metadata)), messages: messagesInEntry(metadata) };
+      return { hash: this.selector.slotOf(stickyKeyOf(metadata)), messages: messagesInEntry(metadata), metadata };
     } catch {
       // deliver() logs the unreadable metadata when it counts the messages.
       return { hash: this.selector.slotOf(NONE_KEY), messages: undefined };

@@ -94,9 +94,9 @@ class Model {
     this.outstanding.set(consumerId, new Map());
   }
 
-  /** The consumer closed or crashed: what it held goes back to the broker. */
+  /** The consumer closed or crashed: what it held goes back to the broker, counted as redelivered (issue 5). */
   left(consumerId: number): void {
-    for (const entry of this.outstanding.get(consumerId)!.values()) this.returned(entry, false);
+    for (const entry of this.outstanding.get(consumerId)!.values()) this.returned(entry, true);
     this.outstanding.delete(consumerId);
   }
 

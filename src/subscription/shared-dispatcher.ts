@@ -1,7 +1,10 @@
+import { messagesInEntry } from '../protocol/peek.js';
 import type { Entry, Position } from '../storage/types.js';
 import type { Consumer } from './consumer.js';
+import type { DelayedDeliveryTracker } from './delayed-delivery-tracker.js';
 import { Dispatcher, nextPositionAfter, type DispatchContext } from './dispatcher.js';
 import { isBefore, positionFromKey, positionKey } from './positions.js';
+import { RedeliveryTracker } from './redelivery-tracker.js';
 
 /**
  * Shared: entries go round-robin to consumers with permits, highest priority level (lowest number)
@@ -10,14 +13,15 @@ import { isBefore, positionFromKey, positionKey } from './positions.js';
 export class SharedDispatcher extends Dispatcher {
   /** Position keys to deliver again, replayed in position order. */
   private readonly replay = new Set<number>();
-  /** Redelivery count per entry, incremented on explicit redelivery only (Pulsar InMemoryRedeliveryTracker). */
-  private readonly redeliveryCounts = new Map<number, number>();
+  private readonly redeliveries = new RedeliveryTracker();
   /** Which consumer holds each unacknowledged entry. */
   private readonly owner = new Map<number, Consumer>();
+  private readonly delayed: DelayedDeliveryTracker | undefined;
   private nextConsumer = 0;
 
   constructor(ctx: DispatchContext) {
     super(ctx);
+    this.delayed = this.createDelayedTracker();
   }
 
   addConsumer(consumer: Consumer): void {
@@ -29,13 +33,15 @@ export class SharedDispatcher extends Dispatcher {
     const at = this.consumers.indexOf(consumer);
     if (at < 0) return;
     this.consumers.splice(at, 1);
-    // Its unacknowledged entries go to the others first, without counting as a redelivery.
+    // Its unacknowledged entries go to the others first. They count as redelivered: the issue asks for
+    // it so that a consumer crashing on a message sends it to the DLQ in the end; Pulsar 4.0 does not
+    // count them (PersistentDispatcherMultipleConsumers.removeConsumer leaves the redelivery tracker alone).
     for (const key of consumer.pending.keys()) {
       this.owner.delete(key);
       this.replay.add(key);
+      this.redeliveries.increment(key);
     }
-    consumer.pending.clear();
-    consumer.unackedMessages = 0;
+    consumer.clearPending();
     this.trigger();
   }
 
@@ -44,7 +50,7 @@ export class SharedDispatcher extends Dispatcher {
     for (const key of keys) {
       if (!consumer.untrackPending(key)) continue;
       this.owner.delete(key);
-      this.redeliveryCounts.set(key, (this.redeliveryCounts.get(key) ?? 0) + 1);
+      this.redeliveries.increment(key);
       this.replay.add(key);
     }
     this.trigger();
@@ -55,21 +61,37 @@ export class SharedDispatcher extends Dispatcher {
     const holder = this.owner.get(key) ?? consumer;
     holder?.untrackPending(key);
     this.owner.delete(key);
-    this.redeliveryCounts.delete(key);
+    this.redeliveries.remove(key);
     this.replay.delete(key);
     if (holder && !holder.blocked) this.trigger();
   }
 
+  override ackedPartially(consumer: Consumer, position: Position, messages: number): void {
+    const key = positionKey(position);
+    const holder = this.owner.get(key) ?? consumer;
+    holder.ackedInPending(key, messages);
+    if (!holder.blocked) this.trigger();
+  }
+
+  override forgetUpTo(markDelete: Position): void {
+    this.redeliveries.removeUpTo(markDelete);
+  }
+
   reset(): void {
     for (const consumer of this.consumers) {
-      consumer.pending.clear();
-      consumer.unackedMessages = 0;
+      consumer.clearPending();
       consumer.blocked = false;
     }
     this.owner.clear();
     this.replay.clear();
-    this.redeliveryCounts.clear();
+    this.redeliveries.clear();
+    this.delayed?.clear();
     this.trigger();
+  }
+
+  override close(): void {
+    super.close();
+    this.delayed?.close();
   }
 
   unackedOf(consumer: Consumer): number {
@@ -78,31 +100,49 @@ export class SharedDispatcher extends Dispatcher {
 
   protected async dispatchOnce(): Promise<void> {
     while (!this.closed && this.pickConsumer()) {
+      this.releaseDueDelayed();
       const progressed = this.replay.size > 0 ? await this.dispatchReplay() : await this.dispatchNew();
       if (!progressed) return;
     }
   }
 
+  /** Delayed entries whose time came are replayed first, like redeliveries (getMessagesToReplayNow). */
+  private releaseDueDelayed(): void {
+    const room = this.ctx.readBatchSize - this.replay.size;
+    if (!this.delayed || room <= 0 || !this.delayed.hasDue()) return;
+    for (const { key } of this.delayed.takeDue(room)) this.replay.add(key);
+  }
+
   private async dispatchReplay(): Promise<boolean> {
-    const { cursor, ledger } = this.ctx;
+    const { cursor } = this.ctx;
     const keys = [...this.replay].sort((a, b) => a - b).slice(0, this.ctx.readBatchSize);
-    let progressed = false;
-    for (const key of keys) {
-      this.replay.delete(key);
-      const position = positionFromKey(key);
-      if (cursor.isAcked(position)) continue;
-      const [entry] = await ledger.read(position, 1);
-      if (!entry || entry.position.ledgerId !== position.ledgerId || entry.position.entryId !== position.entryId) continue;
-      if (cursor.isAcked(position) || this.owner.has(key)) continue;
+    for (const key of keys) this.replay.delete(key);
+    const generation = cursor.generation;
+    const entries = await Promise.all(keys.map((key) => this.readAt(key)));
+    if (this.closed || generation !== cursor.generation) return true;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const entry = entries[i];
+      if (!entry || cursor.isAcked(entry.position) || this.owner.has(key)) continue;
+      const metadata = this.metadataOf(entry);
+      if (this.holdIfDelayed(this.delayed, entry, metadata, 0)) continue;
       const consumer = this.pickConsumer();
       if (!consumer) {
-        this.replay.add(key);
-        return progressed;
+        // Not sent: back to the replay set, still ahead of new entries.
+        for (const left of keys.slice(i)) if (!cursor.isAcked(positionFromKey(left)) && !this.owner.has(left)) this.replay.add(left);
+        return true;
       }
-      this.send(consumer, entry, key);
-      progressed = true;
+      this.send(consumer, entry, key, metadata ? messagesInEntry(metadata) : 1);
     }
     return true;
+  }
+
+  private async readAt(key: number): Promise<Entry | undefined> {
+    const position = positionFromKey(key);
+    if (this.ctx.cursor.isAcked(position)) return undefined;
+    const [entry] = await this.ctx.ledger.read(position, 1);
+    const found = entry && entry.position.ledgerId === position.ledgerId && entry.position.entryId === position.entryId;
+    return found ? entry : undefined;
   }
 
   private async dispatchNew(): Promise<boolean> {
@@ -116,18 +156,21 @@ export class SharedDispatcher extends Dispatcher {
     for (const entry of entries) {
       const key = positionKey(entry.position);
       if (!cursor.isAcked(entry.position) && !this.owner.has(key)) {
-        const consumer = this.pickConsumer();
-        if (!consumer) return false;
-        this.send(consumer, entry, key);
+        const metadata = this.metadataOf(entry);
+        if (!this.holdIfDelayed(this.delayed, entry, metadata, 0)) {
+          const consumer = this.pickConsumer();
+          if (!consumer) return false;
+          this.send(consumer, entry, key, metadata ? messagesInEntry(metadata) : 1);
+        }
       }
       if (isBefore(cursor.readPosition, nextPositionAfter(entry))) cursor.readPosition = nextPositionAfter(entry);
     }
     return true;
   }
 
-  private send(consumer: Consumer, entry: Entry, key: number): void {
-    const messages = this.deliver(consumer, entry, this.redeliveryCounts.get(key) ?? 0);
-    consumer.trackPending(key, { position: entry.position, messages });
+  private send(consumer: Consumer, entry: Entry, key: number, knownMessages?: number): void {
+    const { messages, batchSize } = this.deliver(consumer, entry, this.redeliveries.countOf(key), knownMessages);
+    consumer.trackPending(key, { position: entry.position, messages, batchSize });
     this.owner.set(key, consumer);
   }
 

@@ -1,15 +1,18 @@
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../config/logger.js';
+import type { AckSetWord } from '../protocol/ack-set-wire.js';
 import { AckType, SubType, type SubTypeCode } from '../protocol/wire-types.js';
 import type { CursorStore, Ledger, Position } from '../storage/types.js';
+import { ackBitsFromWire } from './batch-ack-sets.js';
 import type { Consumer } from './consumer.js';
 import { Cursor } from './cursor.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { DelayedDeliverySetup, Dispatcher } from './dispatcher.js';
 import { KeySharedDispatcher } from './key-shared-dispatcher.js';
 import { DEFAULT_KEY_SHARED_META } from './key-shared-meta.js';
-import { previousOf } from './positions.js';
+import { isBefore, positionKey, previousOf } from './positions.js';
 import { SharedDispatcher } from './shared-dispatcher.js';
 import { SingleActiveDispatcher } from './single-active-dispatcher.js';
+import { UnackedLimit } from './unacked-limit.js';
 
 export interface SubscriptionOptions {
   readonly topicName: string;
@@ -24,7 +27,16 @@ export interface SubscriptionOptions {
   readonly flushIntervalMs: number;
   readonly logger: Logger;
   readonly properties?: Record<string, string>;
+  /** acknowledgmentAtBatchIndexLevelEnabled: honour ack_set in ACK (default true here, false in Pulsar 4.0). */
+  readonly batchIndexAck?: boolean;
+  /** maxUnackedMessagesPerSubscription for Shared/Key_Shared (Pulsar 200000; 0 = no limit). */
+  readonly maxUnackedMessagesPerSubscription?: number;
+  /** Delayed delivery for Shared/Key_Shared; absent: deliver_at_time is ignored. */
+  readonly delayedDelivery?: DelayedDeliverySetup;
 }
+
+/** One acknowledged id: the entry, and for a batch-index ack the messages still unacknowledged. */
+export type AckSetOf = readonly AckSetWord[] | false | undefined;
 
 export interface AckResult {
   /** Acks must be durable before this resolves (receipt requested or consumer closing). */
@@ -44,6 +56,10 @@ export class Subscription {
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly properties: Record<string, string>;
+  private unackedLimit = new UnackedLimit(0);
+  private flushFailures = 0;
+  /** Entries skipped by message TTL or backlog eviction since load (stats: expired messages). */
+  msgExpiredCounter = 0;
   deleted = false;
 
   constructor(private readonly options: SubscriptionOptions) {
@@ -86,6 +102,9 @@ export class Subscription {
     const policyChanged = keyShared !== undefined && !keyShared.hasSamePolicy(consumer);
     if (!this.dispatcher || this.type !== consumer.subType || policyChanged) this.replaceDispatcher(consumer);
     this.properties.type = String(consumer.subType);
+    if (consumer.subType === SubType.Shared || consumer.subType === SubType.Key_Shared) {
+      consumer.attachSubscriptionLimit(this.unackedLimit);
+    }
     this.dispatcher!.addConsumer(consumer);
   }
 
@@ -103,22 +122,58 @@ export class Subscription {
     this.dispatcher?.trigger();
   }
 
-  ack(consumer: Consumer, ackType: number, positions: Position[], ackSetPending: boolean[]): void {
+  /**
+   * ACK. `ackSets[i]` is the ack_set sent with positions[i]: bits still set are messages of the batch not
+   * acknowledged yet. They are honoured when batch-index acks are enabled (ManagedCursorImpl at batch index
+   * level), and otherwise ignored, the client then acking the whole entry when done (Pulsar 4.0's default).
+   */
+  ack(consumer: Consumer, ackType: number, positions: Position[], ackSets: readonly AckSetOf[] = []): void {
     if (ackType === AckType.Cumulative) {
       // Pulsar ignores cumulative acks with more than one id and on Shared subscriptions (Consumer.messageAcked).
       if (positions.length !== 1 || this.type === SubType.Shared || this.type === SubType.Key_Shared) return;
-      // A cumulative ack inside a partially acknowledged batch acknowledges only the entries before it.
-      const target = ackSetPending[0] ? previousOf(positions[0]!) : positions[0]!;
-      this.cursor.ackCumulative(target);
+      this.ackCumulative(consumer, positions[0]!, pendingBits(ackSets[0]));
     } else {
-      positions.forEach((position, i) => {
-        // Batch-index acks (ack_set with bits still set) are ignored, as with Pulsar 4.0's default
-        // acknowledgmentAtBatchIndexLevelEnabled=false; the client acks the whole entry when done.
-        if (ackSetPending[i]) return;
-        if (this.cursor.ackIndividual(position)) this.dispatcher?.acked(consumer, position);
-      });
+      positions.forEach((position, i) => this.ackOne(consumer, position, pendingBits(ackSets[i])));
     }
     this.scheduleFlush();
+  }
+
+  /** A cumulative ack inside a partly acknowledged batch acknowledges the entries before it, and those messages of it. */
+  private ackCumulative(consumer: Consumer, position: Position, ackSet: readonly AckSetWord[] | undefined): void {
+    if (!ackSet) {
+      this.cursor.ackCumulative(position);
+    } else {
+      this.cursor.ackCumulative(previousOf(position));
+      if (this.options.batchIndexAck !== false) this.ackOne(consumer, position, ackSet);
+    }
+    this.dispatcher?.forgetUpTo(this.cursor.markDelete);
+  }
+
+  private ackOne(consumer: Consumer, position: Position, ackSet: readonly AckSetWord[] | undefined): void {
+    if (!ackSet) {
+      if (this.cursor.ackIndividual(position)) this.dispatcher?.acked(consumer, position);
+      return;
+    }
+    if (this.options.batchIndexAck === false) return;
+    const batchSize = consumer.pending.get(positionKey(position))?.batchSize;
+    const { acked, entryAcked } = this.cursor.ackBatchIndexes(position, ackBitsFromWire(ackSet, batchSize), batchSize);
+    if (entryAcked) this.dispatcher?.acked(consumer, position);
+    else if (acked > 0) this.dispatcher?.ackedPartially(consumer, position, acked);
+  }
+
+  /**
+   * Message expiry (TTL, backlog eviction): everything up to `position` counts as acknowledged, as
+   * PersistentMessageExpiryMonitor marks it deleted. Returns how many entries expired.
+   */
+  expireUpTo(position: Position): number {
+    if (!isBefore(this.cursor.markDelete, position)) return 0;
+    const before = this.cursor.backlogEntries();
+    this.cursor.ackCumulative(position);
+    this.dispatcher?.forgetUpTo(this.cursor.markDelete);
+    const expired = Math.max(0, before - this.cursor.backlogEntries());
+    this.msgExpiredCounter += expired;
+    this.scheduleFlush();
+    return expired;
   }
 
   redeliver(consumer: Consumer, positions: Position[] | undefined): void {
@@ -150,8 +205,18 @@ export class Subscription {
     const state = this.cursor.state(this.properties);
     this.flushing = this.flushing
       .then(() => this.options.cursorStore.save(this.options.topicName, this.name, state))
-      .catch((error) => this.options.logger.error(`persisting cursor ${this.name} failed`, error));
+      .catch((error) => {
+        this.flushFailures++;
+        this.options.logger.error(`persisting cursor ${this.name} failed`, error);
+      });
     return this.flushing;
+  }
+
+  /** flush(), failing when the state could not be persisted: an ACK_RESPONSE then reports the error. */
+  async flushForReceipt(): Promise<void> {
+    const failuresBefore = this.flushFailures;
+    await this.flush();
+    if (this.flushFailures !== failuresBefore) throw new BrokerError('PersistenceError', 'Failed to persist the acknowledgement');
   }
 
   close(): void {
@@ -168,9 +233,15 @@ export class Subscription {
   private replaceDispatcher(consumer: Consumer): void {
     this.dispatcher?.close();
     const o = this.options;
-    const ctx = { ledger: o.ledger, cursor: this.cursor, partitionIndex: o.partitionIndex, readBatchSize: o.readBatchSize, logger: o.logger };
     const type = consumer.subType;
+    const multiple = type === SubType.Shared || type === SubType.Key_Shared;
+    const ctx = {
+      ledger: o.ledger, cursor: this.cursor, partitionIndex: o.partitionIndex, readBatchSize: o.readBatchSize, logger: o.logger,
+      // Only Shared and Key_Shared hold delayed messages (Dispatcher.trackDelayedDelivery); the others deliver at once.
+      ...(multiple && o.delayedDelivery ? { delayedDelivery: o.delayedDelivery } : {}),
+    };
     this.type = type;
+    this.unackedLimit = new UnackedLimit(multiple ? o.maxUnackedMessagesPerSubscription ?? 0 : 0);
     this.cursor.rewind();
     if (type === SubType.Key_Shared) {
       const describeConsumer = (c: Consumer) => `Consumer{subscription=PersistentSubscription{topic=${o.topicName}, name=${this.name}}, `
@@ -182,4 +253,10 @@ export class Subscription {
       ? new SharedDispatcher(ctx)
       : new SingleActiveDispatcher(ctx, o.topicName, o.failoverDelayMs);
   }
+}
+
+/** The ack set when it leaves messages unacknowledged; an absent or all-clear set acknowledges the entry. */
+function pendingBits(ackSet: AckSetOf): readonly AckSetWord[] | undefined {
+  if (!ackSet || !ackSet.some((word) => word.low !== 0 || word.high !== 0)) return undefined;
+  return ackSet;
 }

@@ -3,13 +3,15 @@ import { defaultConfig, type BrokerConfig } from '../config/config.js';
 import { silentLogger } from '../config/logger.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { TopicRegistry } from '../topic/registry.js';
+import { topicSettingsFromConfig } from '../topic/settings-from-config.js';
 
 /** A BrokerContext over memory storage, for connection-level tests. */
 export function newTestContext(overrides: Partial<BrokerConfig> = {}): BrokerContext {
   const config: BrokerConfig = { ...defaultConfig, storage: 'memory', cursorFlushIntervalMs: 10, ...overrides };
   const registry = new TopicRegistry(createMemoryStorage(), {
+    ...topicSettingsFromConfig(config),
     readBatchSize: 100, failoverDelayMs: 0, cursorFlushIntervalMs: config.cursorFlushIntervalMs,
-    maxUnackedMessagesPerConsumer: 50_000, allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
+    allowAutoSubscriptionCreation: true, allowAutoTopicCreation: true,
   }, silentLogger);
   let producers = 0;
   let connections = 0;

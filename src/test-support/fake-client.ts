@@ -20,6 +20,8 @@ export class FakeClient {
   private readonly waiters: Array<() => void> = [];
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
   closed = false;
+  /** Every command type received, in arrival order. */
+  readonly typesSeen: number[] = [];
   /** Answer the broker's PINGs like real clients do. */
   autoPong = true;
 
@@ -31,6 +33,7 @@ export class FakeClient {
         for (const frame of client.decoder.push(chunk)) {
           const command = decodeCommand(frame.command) as Received['command'];
           if (command.type === 18 && client.autoPong) setImmediate(() => client.send(19, 'pong', {}));
+          client.typesSeen.push(command.type);
           client.received.push({ command, payload: frame.payload });
         }
         client.waiters.splice(0).forEach((wake) => wake());

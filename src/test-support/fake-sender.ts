@@ -1,3 +1,4 @@
+import type { AckSetWord } from '../protocol/ack-set-wire.js';
 import { readEntryMetadata } from '../protocol/peek.js';
 import type { Position } from '../storage/types.js';
 import type { ConsumerSender } from '../subscription/consumer.js';
@@ -8,6 +9,8 @@ export interface Delivered {
   position: Position;
   redeliveryCount: number;
   sequenceId: number;
+  /** MESSAGE.ack_set of a partly acknowledged batch. */
+  ackSet?: readonly AckSetWord[];
 }
 
 /** Records what a subscription sends to one connection. */
@@ -18,8 +21,11 @@ export class FakeSender implements ConsumerSender {
   writable = true;
   readonly remoteAddress = 'test:1';
 
-  sendMessage(consumerId: number, position: Position, _partition: number, redeliveryCount: number, entry: Buffer): void {
-    this.delivered.push({ consumerId, position, redeliveryCount, sequenceId: readEntryMetadata(entry).sequence_id });
+  sendMessage(consumerId: number, position: Position, _partition: number, redeliveryCount: number, entry: Buffer,
+    ackSet?: readonly AckSetWord[]): void {
+    this.delivered.push({
+      consumerId, position, redeliveryCount, sequenceId: readEntryMetadata(entry).sequence_id, ...(ackSet ? { ackSet } : {}),
+    });
   }
   sendActiveConsumerChange(consumerId: number, isActive: boolean): void {
     this.activeChanges.push([consumerId, isActive]);

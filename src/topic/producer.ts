@@ -11,4 +11,8 @@ export interface ProducerHandle {
   close(): void;
   msgInCounter: number;
   bytesInCounter: number;
+  /** For topic stats (Pulsar's PublisherStats): client address, connect time and client version. */
+  readonly address?: string;
+  readonly connectedSince?: Date;
+  readonly clientVersion?: string;
 }

@@ -61,6 +61,11 @@ export function parseTopicName(input: string): TopicName {
   return { domain, tenant, namespace, localName, full, partitionIndex, baseName };
 }
 
+/** Pulsar's NamedEntity.checkName: what tenant and namespace names may contain. */
+export function isNamedEntity(name: string): boolean {
+  return NAMED_ENTITY.test(name);
+}
+
 function partitionIndexOf(localName: string): number {
   const at = localName.lastIndexOf(PARTITION_SUFFIX);
   if (at < 0) return -1;

@@ -1,15 +1,21 @@
 import { BrokerError } from '../errors.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../config/logger.js';
 import { readEntryMetadata, messagesInEntry } from '../protocol/peek.js';
-import { InitialPosition, SubType, type SubTypeCode } from '../protocol/wire-types.js';
-import type { CursorState, CursorStore, Ledger, Position } from '../storage/types.js';
+import { InitialPosition, SubType, type MessageMetadata, type SubTypeCode } from '../protocol/wire-types.js';
+import type { CursorState, CursorStore, IndexStore, Ledger, MetadataStore, Position } from '../storage/types.js';
 import { Consumer, type ConsumerSender } from '../subscription/consumer.js';
 import { Cursor } from '../subscription/cursor.js';
+import { createDelayedIndex, delayedIndexSpace } from '../subscription/delayed-index.js';
+import type { DelayedDeliverySetup } from '../subscription/dispatcher.js';
 import type { KeySharedMeta } from '../subscription/key-shared-meta.js';
 import { isBefore, previousOf } from '../subscription/positions.js';
 import { Subscription } from '../subscription/subscription.js';
+import { DEFAULT_DEDUPLICATION_SETTINGS, MessageDeduplication, type DeduplicationSettings, type DupStatus } from './deduplication.js';
 import type { ProducerHandle } from './producer.js';
 import type { TopicName } from './topic-name.js';
+import { STANDALONE_TOPIC_POLICIES, type TopicPolicies } from './topic-policies.js';
+import { backlogQuotaError, trimPosition } from './topic-upkeep.js';
 
 export interface TopicSettings {
   readonly readBatchSize: number;
@@ -17,7 +23,34 @@ export interface TopicSettings {
   readonly cursorFlushIntervalMs: number;
   readonly maxUnackedMessagesPerConsumer: number;
   readonly allowAutoSubscriptionCreation: boolean;
+  /** Time for delayed delivery, expiry, retention and snapshots (default: the system clock). */
+  readonly clock?: Clock;
+  /** acknowledgmentAtBatchIndexLevelEnabled (default true here; false in Pulsar 4.0). */
+  readonly batchIndexAck?: boolean;
+  /** maxUnackedMessagesPerSubscription (Pulsar 200000; 0 = no limit). */
+  readonly maxUnackedMessagesPerSubscription?: number;
+  /** delayedDeliveryEnabled, delayedDeliveryTickTimeMillis, and how many delayed entries a subscription keeps in memory. */
+  readonly delayedDelivery?: { readonly enabled: boolean; readonly tickMs: number; readonly maxInMemory: number };
+  readonly deduplication?: DeduplicationSettings;
+  /** Broker-level policies (namespace policies override them); default: Pulsar's standalone.conf. */
+  readonly defaultPolicies?: TopicPolicies;
 }
+
+/** Stores beside the ledger that some features need; absent ones switch those features off (unit tests). */
+export interface TopicServices {
+  readonly metadata?: MetadataStore;
+  readonly indexes?: IndexStore;
+}
+
+/** Who published an entry: what deduplication checks and records. */
+export interface PublishOrigin {
+  readonly producerName: string;
+  readonly sequenceId: number;
+  readonly highestSequenceId: number;
+  readonly metadata: MessageMetadata | undefined;
+}
+
+const DEFAULT_DELAYED_DELIVERY = { enabled: true, tickMs: 1000, maxInMemory: 100_000 };
 
 export interface SubscribeRequest {
   readonly subscription: string;
@@ -45,6 +78,10 @@ export class Topic {
   readonly subscriptions = new Map<string, Subscription>();
   msgInCounter = 0;
   bytesInCounter = 0;
+  /** What this topic acts on: the namespace's policies over the broker's (applyPolicies()). */
+  policies: TopicPolicies = STANDALONE_TOPIC_POLICIES;
+  readonly deduplication: MessageDeduplication | undefined;
+  readonly clock: Clock;
   private trimScheduled = false;
   private closed = false;
 
@@ -55,22 +92,56 @@ export class Topic {
     private readonly settings: TopicSettings,
     private readonly logger: Logger,
     persistedCursors: Map<string, CursorState>,
+    private readonly services: TopicServices = {},
   ) {
     this.name = topicName.full;
+    this.clock = settings.clock ?? systemClock;
+    this.deduplication = services.metadata
+      ? new MessageDeduplication(this.name, ledger, services.metadata, settings.deduplication ?? DEFAULT_DEDUPLICATION_SETTINGS,
+        this.clock, logger)
+      : undefined;
     for (const [name, state] of persistedCursors) this.subscriptions.set(name, this.newSubscription(name, true, state));
   }
 
+  /** Takes on new policies; enabling deduplication recovers its state before it resolves. */
+  async applyPolicies(policies: TopicPolicies): Promise<void> {
+    this.policies = policies;
+    await this.deduplication?.setEnabled(policies.deduplicationEnabled);
+  }
+
   /** Durable append; resolves after fsync. Wakes every subscription. */
-  async publish(entry: Buffer, messages: number): Promise<Position> {
+  async publish(entry: Buffer, messages: number, origin?: PublishOrigin): Promise<Position> {
     if (this.closed) throw new BrokerError('ServiceNotReady', `Topic ${this.name} is closing`);
-    const position = await this.ledger.append(entry);
+    let position: Position;
+    try {
+      position = await this.ledger.append(entry);
+    } catch (error) {
+      this.deduplication?.writeFailed();
+      throw error;
+    }
+    if (origin) {
+      this.deduplication?.persisted(origin.producerName, origin.sequenceId, origin.highestSequenceId, origin.metadata, position);
+    }
     this.msgInCounter += messages;
     this.bytesInCounter += entry.length;
     for (const sub of this.subscriptions.values()) sub.notify();
     return position;
   }
 
+  /** MessageDeduplication.isDuplicate for a SEND about to be published. */
+  checkDuplicate(origin: PublishOrigin): DupStatus {
+    return this.deduplication?.check(origin.producerName, origin.sequenceId, origin.highestSequenceId, origin.metadata) ?? 'NotDup';
+  }
+
+  /** PRODUCER_SUCCESS.last_sequence_id: -1 unless deduplication is on. */
+  lastSequenceId(producerName: string): number {
+    return this.deduplication?.lastSequenceId(producerName) ?? -1;
+  }
+
   async addProducer(producer: ProducerHandle): Promise<void> {
+    // A new producer is refused while the backlog is over quota (PersistentTopic.checkBacklogQuotaExceeded).
+    const refusal = await backlogQuotaError(this);
+    if (refusal) throw refusal;
     const existing = this.producers.get(producer.name);
     if (existing) {
       const reconnect = existing.connectionId === producer.connectionId && existing.producerId === producer.producerId;
@@ -80,10 +151,13 @@ export class Topic {
       existing.close();
     }
     this.producers.set(producer.name, producer);
+    this.deduplication?.producerAdded(producer.name);
   }
 
   removeProducer(producer: ProducerHandle): void {
-    if (this.producers.get(producer.name) === producer) this.producers.delete(producer.name);
+    if (this.producers.get(producer.name) !== producer) return;
+    this.producers.delete(producer.name);
+    this.deduplication?.producerRemoved(producer.name);
   }
 
   async subscribe(request: SubscribeRequest): Promise<{ subscription: Subscription; consumer: Consumer }> {
@@ -129,7 +203,21 @@ export class Topic {
     if (consumer) subscription.removeConsumer(consumer);
     this.dropSubscription(subscription);
     if (subscription.durable) await this.cursorStore.remove(this.name, subscription.name);
+    await this.services.indexes?.removeSpaces(delayedIndexSpace(this.name, subscription.name));
     this.scheduleTrim();
+  }
+
+  /**
+   * Admin: a durable subscription without consumers whose next entry is `next`
+   * (PersistentTopicsBase.internalCreateSubscription). The caller checks the name is free.
+   */
+  async createDurableSubscription(name: string, next: Position): Promise<Subscription> {
+    const markDelete = previousOf(next);
+    const subscription = this.newSubscription(name, true, { markDelete, individuallyDeleted: [], properties: {} });
+    this.subscriptions.set(name, subscription);
+    subscription.cursor.resetTo(next, markDelete); // marks the cursor dirty, so flush persists it
+    await subscription.flush();
+    return subscription;
   }
 
   /** Last entry's id, with the batch index of its last message (ServerCnx.getLargestBatchIndexWhenPossible). */
@@ -170,10 +258,10 @@ export class Topic {
   scheduleTrim(): void {
     if (this.trimScheduled || this.closed) return;
     this.trimScheduled = true;
-    setTimeout(() => {
+    this.clock.schedule(() => {
       this.trimScheduled = false;
       void this.trim();
-    }, 1000).unref();
+    }, 1000);
   }
 
   async close(): Promise<void> {
@@ -185,20 +273,26 @@ export class Topic {
       await sub.flush();
       sub.close();
     }
+    await this.deduplication?.close().catch((error) => this.logger.warn(`closing deduplication of ${this.name}`, error));
     await this.ledger.close();
   }
 
-  private async trim(): Promise<void> {
+  /** The first unacknowledged entry of the slowest durable subscription, if there is one. */
+  slowestFirstUnacked(): Position | undefined {
     let slowest: Position | undefined;
     for (const sub of this.subscriptions.values()) {
       if (!sub.durable) continue;
       const next = sub.cursor.firstUnacked();
       if (!slowest || isBefore(next, slowest)) slowest = next;
     }
-    // Without any durable subscription nothing is retained (Pulsar's default retention of 0).
-    const keepFrom = slowest ?? this.ledger.nextPosition();
+    return slowest;
+  }
+
+  /** Deletes the segments no subscription, deduplication or retention needs any more. */
+  private async trim(): Promise<void> {
     try {
-      await this.ledger.trimBefore(keepFrom);
+      const cut = await trimPosition(this);
+      if (cut) await this.ledger.trimBefore(cut);
     } catch (error) {
       this.logger.warn(`trimming ${this.name} failed`, error);
     }
@@ -245,6 +339,21 @@ export class Topic {
       flushIntervalMs: this.settings.cursorFlushIntervalMs,
       logger: this.logger,
       properties: { ...state.properties },
+      batchIndexAck: this.settings.batchIndexAck ?? true,
+      maxUnackedMessagesPerSubscription: this.settings.maxUnackedMessagesPerSubscription ?? 200_000,
+      delayedDelivery: this.delayedSetup(name, durable),
     });
+  }
+
+  private delayedSetup(subscription: string, durable: boolean): DelayedDeliverySetup | undefined {
+    const delayed = this.settings.delayedDelivery ?? DEFAULT_DELAYED_DELIVERY;
+    if (!delayed.enabled) return undefined;
+    const indexes = this.services.indexes;
+    const space = delayedIndexSpace(this.name, subscription);
+    return {
+      clock: this.clock,
+      options: { tickMs: delayed.tickMs, maxInMemory: delayed.maxInMemory },
+      ...(durable && indexes ? { index: createDelayedIndex(indexes, space, this.logger) } : {}),
+    };
   }
 }

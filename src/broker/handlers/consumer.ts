@@ -7,6 +7,7 @@ import type { Position } from '../../storage/types.js';
 import { keySharedMetaFromWire } from '../../subscription/key-shared-meta.js';
 import { parseTopicName } from '../../topic/topic-name.js';
 import type { Connection } from '../connection.js';
+import { toServerError } from '../error-codes.js';
 
 const SUBSCRIPTION_TYPE_NAMES = ['Exclusive', 'Shared', 'Failover', 'Key_Shared'];
 
@@ -46,7 +47,9 @@ export async function handleSubscribe(conn: Connection, cmd: BaseCommand): Promi
     }
     conn.consumers.set(request.consumer_id, { topic, subscription, consumer });
     conn.write(newSuccess(request.request_id));
+    conn.consumerRegistered(request.consumer_id);
   } catch (error) {
+    conn.consumerRegistered(request.consumer_id);
     conn.sendError(request.request_id, error);
   }
 }
@@ -60,19 +63,31 @@ export function handleFlow(conn: Connection, cmd: BaseCommand): void {
 
 /**
  * ACK (individual or cumulative). With request_id the broker answers ACK_RESPONSE once the cursor
- * is persisted; an ACK for an unknown consumer is dropped silently (ServerCnx.handleAck).
+ * is persisted, or with the error when the ack fails; an ACK for an unknown consumer is dropped
+ * silently (ServerCnx.handleAck).
  */
 export async function handleAck(conn: Connection, cmd: BaseCommand): Promise<void> {
   const ack = cmd.ack!;
   const binding = conn.consumers.get(ack.consumer_id);
   if (!binding) return;
-  const ids = ack.message_id ?? [];
-  binding.subscription.ack(binding.consumer, ack.ack_type, ids.map(toPosition), ids.map(hasPendingBatchMessages));
-  binding.topic.scheduleTrim();
   // Optional fields without a value read as their proto default, so presence is tested explicitly.
-  if (!Object.prototype.hasOwnProperty.call(ack, 'request_id')) return;
-  await binding.subscription.flush();
-  conn.write(newAckResponse(ack.consumer_id, ack.request_id!));
+  const wantsReceipt = Object.prototype.hasOwnProperty.call(ack, 'request_id');
+  try {
+    if (Object.prototype.hasOwnProperty.call(ack, 'txnid_most_bits')) {
+      // Transactions are not enabled here (Consumer.individualAckWithTransaction without a coordinator).
+      throw new BrokerError('NotAllowedError', "Server don't support transaction ack!");
+    }
+    const ids = ack.message_id ?? [];
+    binding.subscription.ack(binding.consumer, ack.ack_type, ids.map(toPosition), ids.map((id) => id.ack_set));
+    binding.topic.scheduleTrim();
+    if (wantsReceipt) await binding.subscription.flushForReceipt();
+  } catch (error) {
+    if (!wantsReceipt) return;
+    const { code, message } = toServerError(error);
+    conn.write(newAckResponse(ack.consumer_id, ack.request_id!, code, message));
+    return;
+  }
+  if (wantsReceipt) conn.write(newAckResponse(ack.consumer_id, ack.request_id!));
 }
 
 /** REDELIVER_UNACKNOWLEDGED_MESSAGES: ids are honoured only in individual-ack modes, Shared and Key_Shared (ServerCnx). */
@@ -194,11 +209,6 @@ export function handleConsumerStats(conn: Connection, cmd: BaseCommand): void {
 
 function toPosition(id: MessageIdData): Position {
   return { ledgerId: id.ledgerId, entryId: id.entryId };
-}
-
-/** An ack_set with any bit still set means some messages of the batch are not acknowledged yet. */
-function hasPendingBatchMessages(id: MessageIdData): boolean {
-  return (id.ack_set ?? []).some((word) => word !== 0);
 }
 
 /** -1 ids are uint64 on the wire: encode them as 2^64-1. */

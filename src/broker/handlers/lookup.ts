@@ -19,6 +19,7 @@ export async function handlePartitionedMetadata(conn: Connection, cmd: BaseComma
   try {
     const name = parseTopicName(request.topic);
     const { registry, config } = conn.ctx;
+    registry.checkNamespace(name);
     const partitions = await registry.partitions(name);
     const autoCreate = request.metadata_auto_creation_enabled !== false && config.allowAutoTopicCreation;
     if (partitions === 0 && !autoCreate && !(await registry.exists(name.full))) {
@@ -31,11 +32,14 @@ export async function handlePartitionedMetadata(conn: Connection, cmd: BaseComma
   }
 }
 
-/** LOOKUP: this single broker owns every topic, so the answer is always Connect to itself, authoritative. */
+/**
+ * LOOKUP: this single broker owns every topic, so the answer is Connect to itself, authoritative,
+ * unless the topic's namespace does not exist.
+ */
 export function handleLookup(conn: Connection, cmd: BaseCommand): void {
   const request = cmd.lookupTopic!;
   try {
-    parseTopicName(request.topic);
+    conn.ctx.registry.checkNamespace(parseTopicName(request.topic));
     conn.write(newLookupConnect(request.request_id, conn.ctx.brokerServiceUrl()));
   } catch (error) {
     const { code, message } = toServerError(error);

@@ -2,6 +2,7 @@ import { BrokerError } from '../../errors.js';
 import { newCloseProducer, newProducerSuccess, newSendError, newSendReceipt, newSuccess } from '../../protocol/commands.js';
 import { EntryFormatError, readSendPayload } from '../../protocol/peek.js';
 import { ServerError, type BaseCommand } from '../../protocol/wire-types.js';
+import type { PublishOrigin } from '../../topic/topic.js';
 import { parseTopicName } from '../../topic/topic-name.js';
 import type { ProducerBinding } from '../bindings.js';
 import type { Connection } from '../connection.js';
@@ -15,7 +16,7 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
   const existing = conn.producers.get(request.producer_id);
   if (existing) {
     // A retried PRODUCER for an id that is already open gets the same answer again.
-    conn.write(newProducerSuccess(request.request_id, existing.name, -1));
+    conn.write(newProducerSuccess(request.request_id, existing.name, existing.topic.lastSequenceId(existing.name)));
     return;
   }
   try {
@@ -38,6 +39,9 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
       tail: Promise.resolve(),
       msgInCounter: 0,
       bytesInCounter: 0,
+      address: conn.remoteAddress,
+      connectedSince: new Date(),
+      clientVersion: conn.clientVersion,
       isAlive: () => conn.isAlive(),
       close: () => closeProducerFromBroker(conn, binding),
     };
@@ -47,7 +51,8 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
       return;
     }
     conn.producers.set(request.producer_id, binding);
-    conn.write(newProducerSuccess(request.request_id, name, -1));
+    // With deduplication the producer resumes after the highest sequence id the broker has (Producer.getLastSequenceId).
+    conn.write(newProducerSuccess(request.request_id, name, topic.lastSequenceId(name)));
   } catch (error) {
     conn.sendError(request.request_id, error);
   }
@@ -81,6 +86,7 @@ export function handleSend(conn: Connection, cmd: BaseCommand, payload: Buffer |
   const highestSequenceId = send.highest_sequence_id ?? 0;
   let entry: Buffer;
   let messages: number;
+  let origin: PublishOrigin;
   try {
     const published = readSendPayload(payload);
     if (!published.checksumValid) {
@@ -89,15 +95,17 @@ export function handleSend(conn: Connection, cmd: BaseCommand, payload: Buffer |
     }
     entry = published.entry;
     messages = Math.max(1, send.num_messages ?? 1);
+    origin = { producerName: producer.name, sequenceId, highestSequenceId, metadata: published.metadata };
   } catch (error) {
     if (!(error instanceof EntryFormatError)) throw error;
     conn.close(`malformed SEND payload: ${error.message}`);
     return;
   }
+  if (answeredAsDuplicate(conn, producer, send.producer_id, origin)) return;
   conn.publishStarted();
   producer.msgInCounter += messages;
   producer.bytesInCounter += entry.length;
-  producer.tail = producer.topic.publish(entry, messages).then(
+  producer.tail = producer.topic.publish(entry, messages, origin).then(
     (position) => {
       conn.publishFinished();
       conn.write(newSendReceipt(send.producer_id, sequenceId, highestSequenceId, position.ledgerId, position.entryId));
@@ -108,6 +116,22 @@ export function handleSend(conn: Connection, cmd: BaseCommand, payload: Buffer |
       conn.write(newSendError(send.producer_id, sequenceId, ServerError.PersistenceError, `Failed to persist message: ${(error as Error).message}`));
     },
   );
+}
+
+/**
+ * Deduplication (PersistentTopic.publishMessage): a duplicate already written gets a receipt with message
+ * id (-1, -1) and is not stored again; one still being written gets SEND_ERROR PersistenceError, so the
+ * client reconnects and sends it again later. Both answers queue behind the producer's earlier receipts.
+ */
+function answeredAsDuplicate(conn: Connection, producer: ProducerBinding, producerId: number, origin: PublishOrigin): boolean {
+  const status = producer.topic.checkDuplicate(origin);
+  if (status === 'NotDup') return false;
+  const { sequenceId, highestSequenceId } = origin;
+  replyAfterTail(producer, () => conn.write(status === 'Dup'
+    ? newSendReceipt(producerId, sequenceId, highestSequenceId, -1, -1)
+    : newSendError(producerId, sequenceId, ServerError.PersistenceError,
+      `[${producer.topic.name}][${producer.name}]Cannot determine whether the message is a duplicate at this time`)));
+  return true;
 }
 
 function replyAfterTail(producer: ProducerBinding, reply: () => void): void {

@@ -1,0 +1,201 @@
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../config/logger.js';
+import { before, DelayedHeap, type HeapItem } from './delayed-heap.js';
+
+/** The persistent part of the index: entries in (deliverAt, key) order (delayed-index.ts). */
+export interface DelayedIndex {
+  put(item: HeapItem): void;
+  remove(at: number, key: number): void;
+  /** Up to `limit` entries at or after (fromAt, fromKey) in order; fromAt -Infinity reads from the start. */
+  page(fromAt: number, fromKey: number, limit: number): Promise<HeapItem[]>;
+}
+
+export interface DelayedDeliveryOptions {
+  /** delayedDeliveryTickTimeMillis: the timer runs at most once per tick. */
+  readonly tickMs: number;
+  /** Entries kept in memory; the later ones wait in the persistent index. */
+  readonly maxInMemory: number;
+}
+
+export interface DueEntry {
+  readonly key: number;
+  readonly tag: number;
+}
+
+/**
+ * Holds entries whose deliver_at_time is in the future (Pulsar's DelayedDeliveryTracker, for Shared
+ * and Key_Shared). Strict: an entry is due only once the clock reaches its time (Pulsar's
+ * isDelayedDeliveryDeliverAtTimeStrict=true); the timer wakes the dispatcher when the next entry
+ * falls due, at most once per tick.
+ *
+ * Memory holds only (deliverAt, position key, tag) and at most `maxInMemory` of them: every entry
+ * before the horizon is in memory, every entry from it on is in the index on disk. When memory fills,
+ * the later half moves to the index; when memory runs low, the next page comes back from it. Without
+ * an index (non-durable subscriptions) everything stays in memory.
+ */
+export class DelayedDeliveryTracker {
+  private readonly heap = new DelayedHeap();
+  private readonly inMemory = new Set<number>();
+  private horizonAt: number;
+  private horizonKey: number;
+  private loading = false;
+  private heldWhileLoading: HeapItem[] = [];
+  private generation = 0;
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
+  private lastTickAt = -Infinity;
+  private closed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: DelayedDeliveryOptions,
+    private readonly index: DelayedIndex | undefined,
+    private readonly onDue: () => void,
+    private readonly logger?: Logger,
+  ) {
+    // With an index, what earlier runs spilled is unknown until the first page is read.
+    this.horizonAt = index ? -Infinity : Infinity;
+    this.horizonKey = -Infinity;
+    this.refill();
+  }
+
+  /** Entries held in memory (the rest are in the index). */
+  get inMemoryCount(): number {
+    return this.heap.size;
+  }
+
+  /** Holds the entry if its time has not come; returns whether it is held. Holding twice is harmless. */
+  hold(key: number, deliverAt: number, tag: number): boolean {
+    if (deliverAt <= this.clock.now()) return false;
+    if (this.inMemory.has(key)) return true;
+    if (before(deliverAt, key, this.horizonAt, this.horizonKey)) {
+      this.pushInMemory({ at: deliverAt, key, tag, onDisk: false });
+      if (this.heap.size > this.options.maxInMemory && this.index) this.spillLaterHalf();
+      this.scheduleTimer();
+    } else {
+      const item = { at: deliverAt, key, tag, onDisk: true };
+      this.index!.put(item);
+      if (this.loading) this.heldWhileLoading.push(item);
+    }
+    return true;
+  }
+
+  hasDue(): boolean {
+    return this.heap.minAt <= this.clock.now();
+  }
+
+  /** Removes and returns up to `limit` entries whose time has come, earliest first. */
+  takeDue(limit: number): DueEntry[] {
+    const now = this.clock.now();
+    const due: DueEntry[] = [];
+    while (due.length < limit && this.heap.minAt <= now) {
+      const item = this.heap.pop()!;
+      this.inMemory.delete(item.key);
+      if (item.onDisk) this.index?.remove(item.at, item.key);
+      due.push({ key: item.key, tag: item.tag });
+    }
+    if (this.heap.size < this.options.maxInMemory / 4) this.refill();
+    this.scheduleTimer();
+    return due;
+  }
+
+  /** Forgets what is in memory (the dispatcher reads the backlog again); the index stays. */
+  clear(): void {
+    this.generation++;
+    this.heap.clear();
+    this.inMemory.clear();
+    this.heldWhileLoading = [];
+    this.loading = false;
+    this.horizonAt = this.index ? -Infinity : Infinity;
+    this.horizonKey = -Infinity;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.refill();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.generation++;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private pushInMemory(item: HeapItem): void {
+    this.heap.push(item);
+    this.inMemory.add(item.key);
+  }
+
+  /** Memory is full: the later half goes to the index and the horizon moves down to it. */
+  private spillLaterHalf(): void {
+    const items = this.heap.items().sort((a, b) => a.at - b.at || a.key - b.key);
+    const keep = items.slice(0, Math.max(1, items.length >> 1));
+    const spill = items.slice(keep.length);
+    for (const item of spill) {
+      if (!item.onDisk) this.index!.put(item);
+      this.inMemory.delete(item.key);
+    }
+    this.heap.reset(keep);
+    this.horizonAt = spill[0]!.at;
+    this.horizonKey = spill[0]!.key;
+  }
+
+  /** Reads the next page from the index when memory runs low and the index holds later entries. */
+  private refill(): void {
+    if (!this.index || this.loading || this.closed || this.horizonAt === Infinity) return;
+    this.loading = true;
+    const generation = this.generation;
+    const limit = Math.max(1, Math.floor(this.options.maxInMemory / 2));
+    this.index.page(this.horizonAt, this.horizonKey, limit).then(
+      (page) => {
+        if (generation !== this.generation) return;
+        this.loaded(page, limit);
+      },
+      (error: unknown) => {
+        if (generation !== this.generation) return;
+        this.loading = false;
+        this.logger?.warn('reading the delayed-delivery index failed', error);
+      },
+    );
+  }
+
+  private loaded(page: HeapItem[], limit: number): void {
+    const last = page[page.length - 1];
+    const full = page.length >= limit && last !== undefined;
+    // Everything up to the last entry read is in memory now; the next page starts right after it.
+    this.horizonAt = full ? last.at : Infinity;
+    this.horizonKey = full ? last.key + 1 : -Infinity;
+    for (const item of page) if (!this.inMemory.has(item.key)) this.pushInMemory(item);
+    for (const item of this.heldWhileLoading) {
+      if (!this.inMemory.has(item.key) && before(item.at, item.key, this.horizonAt, this.horizonKey)) this.pushInMemory(item);
+    }
+    this.heldWhileLoading = [];
+    this.loading = false;
+    if (this.heap.size > this.options.maxInMemory) this.spillLaterHalf();
+    else if (this.heap.size < this.options.maxInMemory / 4) this.refill();
+    this.scheduleTimer();
+    if (this.hasDue()) this.onDue();
+  }
+
+  /** At the next entry's time, but not sooner than one tick after the last run (InMemoryDelayedDeliveryTracker.updateTimer). */
+  private scheduleTimer(): void {
+    if (this.closed || this.heap.size === 0) return;
+    const now = this.clock.now();
+    const delayMs = Math.max(this.heap.minAt - now, this.lastTickAt + this.options.tickMs - now, 0);
+    // Holding thousands of entries a second must not re-arm a timer for each.
+    if (this.timer && this.timerAt <= now + delayMs) return;
+    this.timer?.cancel();
+    this.timerAt = now + delayMs;
+    this.timer = this.clock.schedule(() => this.fire(), delayMs);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    this.lastTickAt = this.clock.now();
+    // Timers may fire a little early; strict delivery waits for the clock.
+    if (this.hasDue()) this.onDue();
+    else this.scheduleTimer();
+  }
+}
