@@ -43,7 +43,7 @@ describe('namespace policies for deduplication, TTL, retention and backlog quota
     await client.next(CommandType.SEND_RECEIPT);
     client.publish(1, 6, 'b again');
     const duplicate = (await client.next(CommandType.SEND_RECEIPT)).command.send_receipt;
-    expect(duplicate.message_id.entryId).toBe(2 ** 64 - 1);
+    expect(duplicate.message_id.entryId).toBe(2n ** 64n - 1n);
     client.send(CommandType.PRODUCER, 'producer', { topic, producer_id: 2, request_id: 2, producer_name: 'q' });
     expect((await client.next(CommandType.PRODUCER_SUCCESS)).command.producer_success.last_sequence_id).toBe(-1);
   });

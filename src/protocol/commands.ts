@@ -168,3 +168,10 @@ export function newConsumerStatsError(requestId: number, error: ServerErrorCode,
     request_id: requestId, error_code: error, error_message: message,
   });
 }
+
+export function newGetOrCreateSchemaResponse(requestId: number, error?: ServerErrorCode, message?: string): Buffer {
+  const body: Record<string, unknown> = { request_id: requestId };
+  if (error === undefined) body.schema_version = new Uint8Array(0);
+  else Object.assign(body, { error_code: error, error_message: message || 'schema refused' });
+  return frame(CommandType.GET_OR_CREATE_SCHEMA_RESPONSE, 'getOrCreateSchemaResponse', body);
+}

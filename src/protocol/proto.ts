@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { installExactAckSetDecoding } from './ack-set-wire.js';
+import { installWideIntegers } from './wide-integers.js';
 
-// 64-bit fields decode to plain numbers, not Long objects: ids Vela hands out stay far below 2^53,
-// and the only larger values clients send are the earliest/latest sentinels (see message-id.ts).
+// 64-bit fields decode to numbers, or to exact BigInts above 2^53 (wide-integers.ts), never Long objects.
 protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
 protobuf.configure();
+installWideIntegers();
 
 const protoPath = fileURLToPath(new URL('../../proto/PulsarApi.proto', import.meta.url));
 const root = new protobuf.Root();

@@ -153,6 +153,7 @@ export interface CommandGetTopicsOfNamespace {
   topics_hash?: string;
 }
 export interface CommandGetSchema { request_id: number; topic: string; schema_version?: Uint8Array }
+export interface CommandGetOrCreateSchema { request_id: number; topic: string; producerName?: string }
 
 /** A decoded BaseCommand: `type` plus the one sub-message it names. */
 export interface BaseCommand {
@@ -174,6 +175,7 @@ export interface BaseCommand {
   consumerStats?: CommandConsumerStats;
   getTopicsOfNamespace?: CommandGetTopicsOfNamespace;
   getSchema?: CommandGetSchema;
+  getOrCreateSchema?: CommandGetOrCreateSchema;
   [field: string]: unknown;
 }
 

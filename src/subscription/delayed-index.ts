@@ -11,8 +11,9 @@ function part(n: number): string {
 }
 
 /**
- * The index space of one subscription. Names are encoded and end in '/', so that removing one space (or
- * `delayedSpacePrefix(topic)`, all of a topic's) never touches a subscription whose name merely starts alike.
+ * The prefix of a subscription's index spaces (one per dispatcher kind under it). Names are encoded and end in
+ * '/', so that removing one (or `delayedSpacePrefix(topic)`, all of a topic's) never touches a subscription whose
+ * name merely starts alike.
  */
 export function delayedIndexSpace(topic: string, subscription: string): string {
   return `${delayedSpacePrefix(topic)}${encodeURIComponent(subscription)}/`;

@@ -13,8 +13,11 @@ import { isBefore, positionKey } from './positions.js';
 export interface DelayedDeliverySetup {
   readonly clock: Clock;
   readonly options: DelayedDeliveryOptions;
-  /** Absent for non-durable subscriptions: everything then stays in memory. */
-  readonly index?: DelayedIndex;
+  /**
+   * The persistent index of one dispatcher kind (tags differ between kinds: Key_Shared keeps hash slots, which
+   * depend on its selector). Absent for non-durable subscriptions: everything then stays in memory.
+   */
+  readonly index?: (kind: string) => DelayedIndex;
 }
 
 /** What one MESSAGE charged: the messages still unacknowledged in the entry, and its batch size. */
@@ -79,10 +82,10 @@ export abstract class Dispatcher {
   }
 
   /** Creates the tracker for a dispatcher that holds delayed messages (Pulsar: Shared and Key_Shared). */
-  protected createDelayedTracker(): DelayedDeliveryTracker | undefined {
+  protected createDelayedTracker(kind: string): DelayedDeliveryTracker | undefined {
     const setup = this.ctx.delayedDelivery;
     if (!setup) return undefined;
-    return new DelayedDeliveryTracker(setup.clock, setup.options, setup.index, () => this.trigger(), this.ctx.logger);
+    return new DelayedDeliveryTracker(setup.clock, setup.options, setup.index?.(kind), () => this.trigger(), this.ctx.logger);
   }
 
   /** The entry's metadata, or undefined (logged) when it cannot be read. */

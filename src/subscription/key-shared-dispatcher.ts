@@ -104,7 +104,7 @@ export class KeySharedDispatcher extends Dispatcher {
     this.selector = this.meta.mode === KeySharedMode.STICKY
       ? new HashRangeSelector<Consumer>((c) => metaOf(c).hashRanges, describe)
       : new ConsistentHashSelector<Consumer>();
-    this.delayed = this.createDelayedTracker();
+    this.delayed = this.createDelayedTracker(`key-shared-${this.meta.mode === KeySharedMode.STICKY ? 'sticky' : 'auto-split'}`);
   }
 
   /** Throws ConsumerBusy when `consumer` asks for another mode or out-of-order policy. */

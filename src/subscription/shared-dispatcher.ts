@@ -21,7 +21,7 @@ export class SharedDispatcher extends Dispatcher {
 
   constructor(ctx: DispatchContext) {
     super(ctx);
-    this.delayed = this.createDelayedTracker();
+    this.delayed = this.createDelayedTracker('shared');
   }
 
   addConsumer(consumer: Consumer): void {

@@ -24,20 +24,24 @@ export async function trimPosition(topic: Topic): Promise<Position | undefined> 
     topic.clock.now(), reader);
 }
 
-/** The slowest durable subscription's backlog: its size in bytes and its oldest message's publish time. */
-export async function backlogState(topic: Topic): Promise<BacklogState> {
+/**
+ * The slowest durable subscription's backlog: its size in bytes and (when `withAge`, which costs a read) its
+ * oldest message's publish time.
+ */
+export async function backlogState(topic: Topic, withAge = true): Promise<BacklogState> {
   const slowest = topic.slowestFirstUnacked();
   if (!slowest || !topic.ledger.lastPosition() || isBefore(topic.ledger.lastPosition()!, slowest)) {
     return { sizeBytes: 0, oldestUnackedMs: undefined };
   }
-  return { sizeBytes: estimatedBacklogBytes(topic.ledger, slowest), oldestUnackedMs: await publishTimeAt(topic.ledger, slowest) };
+  const oldestUnackedMs = withAge ? await publishTimeAt(topic.ledger, slowest) : undefined;
+  return { sizeBytes: estimatedBacklogBytes(topic.ledger, slowest), oldestUnackedMs };
 }
 
 /** The error a new producer gets while the topic is over its backlog quota, if it is. */
 export async function backlogQuotaError(topic: Topic): Promise<BrokerError | undefined> {
   const quota = topic.policies.backlogQuota;
   if (quota.limitBytes < 0 && quota.limitTimeSeconds < 0) return undefined;
-  const limit = exceededLimit(quota, await backlogState(topic), topic.clock.now());
+  const limit = exceededLimit(quota, await backlogState(topic, quota.limitTimeSeconds >= 0), topic.clock.now());
   return limit ? quotaError(quota, limit) : undefined;
 }
 
@@ -49,7 +53,7 @@ export async function backlogQuotaError(topic: Topic): Promise<BrokerError | und
 export async function enforceBacklogQuota(topic: Topic): Promise<void> {
   const quota = topic.policies.backlogQuota;
   if (quota.limitBytes < 0 && quota.limitTimeSeconds < 0) return;
-  const limit = exceededLimit(quota, await backlogState(topic), topic.clock.now());
+  const limit = exceededLimit(quota, await backlogState(topic, quota.limitTimeSeconds >= 0), topic.clock.now());
   if (!limit) return;
   if (quota.policy !== 'consumer_backlog_eviction') {
     for (const producer of [...topic.producers.values()]) producer.close();

@@ -353,7 +353,7 @@ export class Topic {
     return {
       clock: this.clock,
       options: { tickMs: delayed.tickMs, maxInMemory: delayed.maxInMemory },
-      ...(durable && indexes ? { index: createDelayedIndex(indexes, space, this.logger) } : {}),
+      ...(durable && indexes ? { index: (kind: string) => createDelayedIndex(indexes, `${space}${kind}/`, this.logger) } : {}),
     };
   }
 }

@@ -77,7 +77,7 @@ export async function handleAck(conn: Connection, cmd: BaseCommand): Promise<voi
       // Transactions are not enabled here (Consumer.individualAckWithTransaction without a coordinator).
       throw new BrokerError('NotAllowedError', "Server don't support transaction ack!");
     }
-    const ids = ack.message_id ?? [];
+    const ids = (ack.message_id ?? []).filter(isEntryId);
     binding.subscription.ack(binding.consumer, ack.ack_type, ids.map(toPosition), ids.map((id) => id.ack_set));
     binding.topic.scheduleTrim();
     if (wantsReceipt) await binding.subscription.flushForReceipt();
@@ -95,7 +95,7 @@ export function handleRedeliver(conn: Connection, cmd: BaseCommand): void {
   const request = cmd.redeliverUnacknowledgedMessages!;
   const binding = conn.consumers.get(request.consumer_id);
   if (!binding) return;
-  const ids = request.message_ids ?? [];
+  const ids = (request.message_ids ?? []).filter(isEntryId);
   const subType = binding.consumer.subType;
   const individual = (subType === SubType.Shared || subType === SubType.Key_Shared) && ids.length > 0;
   binding.subscription.redeliver(binding.consumer, individual ? ids.map(toPosition) : undefined);
@@ -160,7 +160,7 @@ export async function handleSeek(conn: Connection, cmd: BaseCommand): Promise<vo
 /** Earliest/latest sentinels map to the ledger's ends; any other id is the next entry delivered. */
 function seekTarget(id: MessageIdData, first: Position, next: Position): Position {
   if (id.ledgerId >= 1.8e19) return first;
-  if (id.ledgerId >= 9.2e18) return next;
+  if (id.ledgerId >= 9.2e18 || !isEntryId(id)) return next;
   return toPosition(id);
 }
 
@@ -205,6 +205,11 @@ export function handleConsumerStats(conn: Connection, cmd: BaseCommand): void {
     msgRateExpired: 0,
     msgBacklog: subscription.cursor.backlogEntries(),
   }));
+}
+
+/** Ids of real entries are small numbers; sentinels and garbage decode as BigInts (wide-integers.ts) and match nothing. */
+function isEntryId(id: MessageIdData): boolean {
+  return typeof id.ledgerId === 'number' && typeof id.entryId === 'number' && id.ledgerId >= 0 && id.entryId >= 0;
 }
 
 function toPosition(id: MessageIdData): Position {

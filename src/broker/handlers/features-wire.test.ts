@@ -7,7 +7,7 @@ import type { BrokerContext } from '../context.js';
 
 const TOPIC = 'persistent://public/default/features-wire';
 /** uint64 -1 as protobufjs hands it over when 64-bit fields decode to numbers. */
-const MINUS_ONE_U64 = 2 ** 64 - 1;
+const MINUS_ONE_U64 = 2n ** 64n - 1n;
 
 const clients: FakeClient[] = [];
 async function connect(ctx: BrokerContext): Promise<FakeClient> {

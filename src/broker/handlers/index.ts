@@ -6,7 +6,7 @@ import {
 } from './consumer.js';
 import { handleGetTopicsOfNamespace, handleLookup, handlePartitionedMetadata } from './lookup.js';
 import { handleCloseProducer, handleProducer, handleSend } from './producer.js';
-import { handleGetSchema } from './schema.js';
+import { handleGetOrCreateSchema, handleGetSchema } from './schema.js';
 
 export type CommandHandler = (conn: Connection, command: BaseCommand, payload: Buffer | undefined) => void | Promise<void>;
 
@@ -28,6 +28,7 @@ export const commandHandlers: Partial<Record<number, CommandHandler>> = {
   [CommandType.GET_LAST_MESSAGE_ID]: handleGetLastMessageId,
   [CommandType.CONSUMER_STATS]: handleConsumerStats,
   [CommandType.GET_SCHEMA]: handleGetSchema,
+  [CommandType.GET_OR_CREATE_SCHEMA]: handleGetOrCreateSchema,
   // Authentication is disabled: a late AUTH_RESPONSE has nothing to answer.
   [CommandType.AUTH_RESPONSE]: () => undefined,
 };
