@@ -152,4 +152,19 @@ describe('Connection', () => {
     await client.next(CommandType.ACTIVE_CONSUMER_CHANGE);
     expect(client.typesSeen.indexOf(CommandType.SUCCESS)).toBeLessThan(client.typesSeen.indexOf(CommandType.ACTIVE_CONSUMER_CHANGE));
   });
+
+  it('answers GET_OR_CREATE_SCHEMA with an empty version on an existing topic and TopicNotFound otherwise', async () => {
+    const client = connectClient(newContext());
+    await client.connect();
+    client.send(CommandType.PRODUCER, 'producer', { topic: TOPIC, producer_id: 1, request_id: 1 });
+    await client.next(CommandType.PRODUCER_SUCCESS);
+    const schema = { name: 'bytes', schema_data: Buffer.alloc(0), type: 0 };
+    client.send(CommandType.GET_OR_CREATE_SCHEMA, 'getOrCreateSchema', { request_id: 2, topic: TOPIC, schema });
+    const ok = (await client.next(CommandType.GET_OR_CREATE_SCHEMA_RESPONSE)).command.getOrCreateSchemaResponse;
+    expect(ok.request_id).toBe(2);
+    expect(Object.prototype.hasOwnProperty.call(ok, 'error_code')).toBe(false);
+    client.send(CommandType.GET_OR_CREATE_SCHEMA, 'getOrCreateSchema', { request_id: 3, topic: `${TOPIC}-missing`, schema });
+    const missing = (await client.next(CommandType.GET_OR_CREATE_SCHEMA_RESPONSE)).command.getOrCreateSchemaResponse;
+    expect(missing.error_code).toBe(ServerError.TopicNotFound);
+  });
 });
