@@ -59,18 +59,21 @@ export class SharedDispatcher extends Dispatcher {
   acked(consumer: Consumer | undefined, position: Position): void {
     const key = positionKey(position);
     const holder = this.owner.get(key) ?? consumer;
+    const wasBlocked = holder?.blocked ?? false;
     holder?.untrackPending(key);
     this.owner.delete(key);
     this.redeliveries.remove(key);
     this.replay.delete(key);
-    if (holder && !holder.blocked) this.trigger();
+    // Acks do not add permits; they only matter to dispatch when they lift an unacked-messages limit.
+    if (holder && wasBlocked && !holder.blocked) this.trigger();
   }
 
   override ackedPartially(consumer: Consumer, position: Position, messages: number): void {
     const key = positionKey(position);
     const holder = this.owner.get(key) ?? consumer;
+    const wasBlocked = holder.blocked;
     holder.ackedInPending(key, messages);
-    if (!holder.blocked) this.trigger();
+    if (wasBlocked && !holder.blocked) this.trigger();
   }
 
   override forgetUpTo(markDelete: Position): void {
@@ -118,18 +121,18 @@ export class SharedDispatcher extends Dispatcher {
     const keys = [...this.replay].sort((a, b) => a - b).slice(0, this.ctx.readBatchSize);
     for (const key of keys) this.replay.delete(key);
     const generation = cursor.generation;
-    const entries = await Promise.all(keys.map((key) => this.readAt(key)));
+    const entries = await this.readPositions(keys.filter((key) => !cursor.isAcked(positionFromKey(key))));
     if (this.closed || generation !== cursor.generation) return true;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const entry = entries[i];
-      if (!entry || cursor.isAcked(entry.position) || this.owner.has(key)) continue;
+    for (const entry of entries) {
+      if (!entry) continue;
+      const key = positionKey(entry.position);
+      if (cursor.isAcked(entry.position) || this.owner.has(key)) continue;
       const metadata = this.metadataOf(entry);
       if (this.holdIfDelayed(this.delayed, entry, metadata, 0)) continue;
       const consumer = this.pickConsumer();
       if (!consumer) {
         // Not sent: back to the replay set, still ahead of new entries.
-        for (const left of keys.slice(i)) if (!cursor.isAcked(positionFromKey(left)) && !this.owner.has(left)) this.replay.add(left);
+        for (const left of keys) if (!cursor.isAcked(positionFromKey(left)) && !this.owner.has(left)) this.replay.add(left);
         return true;
       }
       this.send(consumer, entry, key, metadata ? messagesInEntry(metadata) : 1);
@@ -137,18 +140,11 @@ export class SharedDispatcher extends Dispatcher {
     return true;
   }
 
-  private async readAt(key: number): Promise<Entry | undefined> {
-    const position = positionFromKey(key);
-    if (this.ctx.cursor.isAcked(position)) return undefined;
-    const [entry] = await this.ctx.ledger.read(position, 1);
-    const found = entry && entry.position.ledgerId === position.ledgerId && entry.position.entryId === position.entryId;
-    return found ? entry : undefined;
-  }
-
   private async dispatchNew(): Promise<boolean> {
     const { cursor, ledger, readBatchSize } = this.ctx;
     const from = cursor.readPosition;
-    if (!this.hasEntriesFrom(from)) return false;
+    // While the delayed index is behind with its writes, reading on would only pile up more of them.
+    if (!this.hasEntriesFrom(from) || this.delayed?.congested()) return false;
     const generation = cursor.generation;
     const entries = await ledger.read(from, Math.min(readBatchSize, Math.max(1, this.totalPermits())));
     if (generation !== cursor.generation || this.closed) return true;
