@@ -4,8 +4,9 @@
 // Starts a fresh broker (free ports, fresh temp data dir) per measurement, drives it with the
 // official Go client (bench/go-load, pulsar-client-go pinned in its go.mod; built by its install.sh)
 // for the throughput and latency rows, and with the official Python client (bench/.venv,
-// pulsar-client pinned below) for one comparison row and the start-up probe; writes
-// bench/RESULTS.md. Plain Node; it does not build the broker (npm run build does).
+// pulsar-client pinned below) for one comparison row and the start-up probe; then compares
+// Key_Shared with Shared (4 consumers, 10,000 keys; section (f)); writes bench/RESULTS.md. Plain
+// Node; it does not build the broker (npm run build does).
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    'ks-rounds': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,8 +42,11 @@ if (opts.help) {
   --rounds N how often to repeat the maximum-rate runs and the fixed 50,000 msg/s run,
              interleaved (default 4, quick 1); the report shows the best round of each and
              lists the others; later rounds are skipped run by run past a 270 s budget
-  --profile  also repeats the Go batched 1-producer and Go unbatched 4-producer runs under
-             node --cpu-prof and lists the top self-time functions of the broker
+  --ks-rounds N  rounds of the Key_Shared vs Shared comparison (f), each with the two
+             subscription types in alternating order (default 2, quick 1)
+  --profile  also repeats the Go batched 1-producer and Go unbatched 4-producer runs and a
+             Key_Shared drain under node --cpu-prof and lists the top self-time functions of
+             the broker
 
 Writes bench/RESULTS.md. See bench/README.md.`);
   process.exit(0);
@@ -50,8 +55,9 @@ Writes bench/RESULTS.md. See bench/README.md.`);
 const quick = opts.quick;
 const config = {
   // Rounds after the first are skipped run by run once they would end past this budget (seconds
-  // since start, judged by how long the same run took in round 1).
-  budgetS: quick ? 55 : 270,
+  // since start, judged by how long the same run took in round 1). The Key_Shared comparison (f)
+  // runs after these rounds and takes about 2 minutes (20 s with --quick) on top.
+  budgetS: quick ? 55 : 210,
   rounds: opts.rounds !== undefined ? Math.max(1, Number.parseInt(opts.rounds, 10) || 1) : quick ? 1 : 4,
   starts: 5,
   idleRssDelayMs: 1000,
@@ -90,6 +96,33 @@ const produceRuns = [
   { id: 'go-unbatched-rate', client: 'go', label: `Go, unbatched, ${rateLabel(fixedRate)}`, batching: 'off', procs: 1, producers: 1, rate: fixedRate, count: fixedRateCount },
 ];
 const clientName = { go: 'Go', python: 'Python' };
+
+// (f) Key_Shared vs Shared: the same keyed backlog (one produce run per batching mode, kept on disk)
+// drained by 4 consumers of one subscription, Shared and Key_Shared, each drain on a fresh broker
+// started on a fresh copy of the backlog's data dir; the two types alternate in order from round to
+// round. Then a live variant: producer and consumers at once on a fresh broker. Issue 4 asks for
+// Key_Shared ≥ 70 % of Shared.
+const ks = {
+  count: quick ? 20_000 : 200_000,
+  liveCount: quick ? 20_000 : 100_000,
+  keys: 10_000,
+  keyOrder: 'rr',
+  consumers: 4,
+  producers: 4,
+  rounds: opts['ks-rounds'] !== undefined ? Math.max(1, Number.parseInt(opts['ks-rounds'], 10) || 1) : quick ? 1 : 2,
+  drainTimeCapS: quick ? 30 : 60,
+  target: 0.7,
+  modes: [
+    { id: 'off', label: 'batching off', batching: 'off', batcher: 'default' },
+    { id: 'key', label: 'key-based batching', batching: 'on', batcher: 'key' },
+  ],
+  // Live runs: batching off (the cheaper producer for the client, so the broker gets more of the
+  // machine) and at most 1000 messages pending per producer, so that end-to-end latency shows what
+  // waits in the broker rather than in the producer's queue.
+  liveModes: ['off'],
+  liveMaxPending: 1000,
+};
+const ksTypeLabel = { shared: 'Shared', key_shared: 'Key_Shared' };
 
 const CLK_TCK = (() => {
   try {
@@ -321,8 +354,9 @@ function exited(child) {
 }
 
 class Broker {
-  constructor({ profileDir } = {}) {
-    this.dataDir = mkdtempSync(join(tmpdir(), 'vela-bench-data-'));
+  /** `dataDir`: run on this data dir (e.g. a copy of a pre-produced backlog) instead of a fresh empty one. */
+  constructor({ profileDir, dataDir } = {}) {
+    this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'vela-bench-data-'));
     this.stderr = '';
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     this.spawnedAt = now();
@@ -366,8 +400,8 @@ class Broker {
     return procStatus(this.pid);
   }
 
-  /** SIGTERM, then SIGKILL after 10 s. Returns how it went. */
-  async stop() {
+  /** SIGTERM, then SIGKILL after 10 s. Returns how it went. The data dir is removed unless `keepData`. */
+  async stop({ keepData = false } = {}) {
     const t0 = now();
     const done = exited(this.child);
     this.child.kill('SIGTERM');
@@ -382,7 +416,7 @@ class Broker {
     } else {
       result = { clean: outcome.code === 0, code: outcome.code, signal: outcome.signal, ms: now() - t0 };
     }
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true });
     return result;
   }
 
@@ -714,13 +748,444 @@ async function drain(broker, topic, expected) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (f) Key_Shared vs Shared
+
+/** go-load produce arguments for a keyed run (ks.keys keys, round-robin) of `mode`'s batching. */
+function ksProduceArgs(url, topic, count, mode, maxPending = config.maxPending) {
+  return [
+    '-sync',
+    '-url', url,
+    '-topic', topic,
+    '-count', String(count),
+    '-size', String(config.size),
+    '-batching', mode.batching,
+    '-batcher', mode.batcher,
+    '-keys', String(ks.keys),
+    '-key-order', ks.keyOrder,
+    '-producers', String(ks.producers),
+    '-max-pending', String(maxPending),
+    '-time-cap', String(config.timeCapS * 2),
+    '-grace', String(config.graceS),
+  ];
+}
+
+/** go-load consume arguments: ks.consumers consumers of one subscription of `type`. */
+function ksConsumeArgs(url, topic, type, count, extra = []) {
+  return [
+    '-sync',
+    ...extra,
+    '-url', url,
+    '-topic', topic,
+    '-subscription', 'bench-ks',
+    '-type', type,
+    '-consumers', String(ks.consumers),
+    '-keys', String(ks.keys),
+    '-count', String(count),
+    '-time-cap', String(ks.drainTimeCapS),
+  ];
+}
+
+/**
+ * Produces the keyed backlog of `mode` on a fresh broker, stops it (SIGTERM: cursors persisted,
+ * everything fsynced) and keeps its data dir: every drain starts a fresh broker on a copy of it.
+ */
+async function ksProduceBacklog(mode) {
+  const broker = new Broker();
+  const topic = `persistent://public/default/bench-keyed-${mode.id}`;
+  const result = { mode, topic, dataDir: broker.dataDir, errors: [], clientLog: [] };
+  let proc;
+  try {
+    await broker.ready();
+    proc = spawnGo('produce', ksProduceArgs(broker.url, topic, ks.count, mode));
+    await expectLine(proc, 'READY', 60_000);
+    const cpu0 = broker.cpu();
+    const t0 = now();
+    proc.child.stdin.write('GO\n');
+    await expectLine(proc, 'DONE', (config.timeCapS * 2 + config.graceS + 30) * 1000);
+    const windowS = (now() - t0) / 1000;
+    const brokerCpu = broker.cpu() - cpu0;
+    const r = JSON.parse((await expectLine(proc, 'RESULT', 30_000)).line.slice(7));
+    delete r.hist_us;
+    await exited(proc.child);
+    Object.assign(result, { produce: r, acked: r.acked, msgPerS: r.msg_per_s, windowS, brokerCpuS: brokerCpu, brokerUsPerMsg: (brokerCpu / r.acked) * 1e6 });
+    if (proc.child.exitCode !== 0) result.errors.push(`producer exited with ${proc.child.exitCode}: ${proc.stderr().slice(-1500)}`);
+    else result.clientLog.push(...clientLogLines(proc.stderr()));
+    if (r.acked !== ks.count) result.errors.push(`backlog incomplete: ${r.acked} of ${ks.count} acknowledged${r.time_capped ? ' (time cap)' : ''}, ${r.failed} failed (first: ${r.first_error})`);
+  } catch (error) {
+    result.errors.push(String(error.stack ?? error));
+    proc?.child.kill('SIGKILL');
+  } finally {
+    result.brokerStop = await broker.stop({ keepData: true });
+    result.brokerProblems = broker.problems();
+    if (!result.brokerStop.clean) result.errors.push(`backlog broker did not stop cleanly: ${JSON.stringify(result.brokerStop)}`);
+  }
+  return result;
+}
+
+/**
+ * What must hold for every drain; Key_Shared also: per-key order, and each key at one consumer. Returns
+ * errors and warnings: a key that moved only forward, to a consumer that subscribed after the key's
+ * previous one, with its order held, is what AUTO_SPLIT does when a consumer joins after the first
+ * messages went out (the subscribes are concurrent but not atomic): listed, not counted as an error.
+ */
+function ksCheck(type, r) {
+  const bad = [];
+  const warnings = [];
+  if (r.received !== r.expected) bad.push(`received ${r.received} of ${r.expected} (${r.stop_reason})`);
+  for (const key of ['duplicates', 'missing', 'bad_payload', 'out_of_range', 'key_mismatch', 'ack_errors']) if (r[key] > 0) bad.push(`${r[key]} ${key.replace(/_/g, ' ')}`);
+  if (r.missing > 0) bad.push(`first missing sequence numbers ${JSON.stringify(r.first_missing)}`);
+  if (r.ack_errors > 0) bad.push(`first ack error: ${r.first_ack_error}`);
+  if (r.keyed !== r.received) bad.push(`${r.received - r.keyed} messages without the keyed header`);
+  if (type === 'key_shared') {
+    if (r.key_out_of_order > 0) bad.push(`${r.key_out_of_order} per-key order violations (first: ${r.first_key_out_of_order})`);
+    if (r.keys_at_several_consumers > 0) {
+      const text = `${r.keys_at_several_consumers} keys seen at more than one consumer (${r.key_moves} moves: ${r.key_moves_back} back to a consumer that had the key before, ${r.key_moves_to_earlier_joined} to a consumer that subscribed before the key's previous one; the last move at message ${r.last_key_move_at}; the ${ks.consumers} subscribes returned within ${fmt.ms(r.subscribe_spread_s * 1000)} ms, ${r.received_before_all_subscribed} messages arrived before the last)`;
+      if (r.key_moves_back > 0 || r.key_moves_to_earlier_joined > 0 || r.key_out_of_order > 0) bad.push(text);
+      else warnings.push(`${text}: each key moved forward to a consumer that joined later, in order — what AUTO_SPLIT does when a consumer joins after the first messages went out`);
+    }
+  }
+  return { errors: bad, warnings };
+}
+
+/** Reads the consumer's RESULT and the CPU figures of a drain or live run into `result`. */
+function ksFigures(result, r, { brokerCpu, windowS, machineBusy, clientCpu }) {
+  const received = r.received;
+  Object.assign(result, {
+    consume: r,
+    received,
+    msgPerS: received / r.elapsed_s,
+    mbPerS: r.payload_bytes / r.elapsed_s / MB,
+    windowS,
+    brokerCpuS: brokerCpu,
+    brokerCoreShare: brokerCpu / windowS,
+    brokerUsPerMsg: (brokerCpu / received) * 1e6,
+    clientCpuS: clientCpu,
+    clientCoreShare: clientCpu / windowS,
+    clientUsPerMsg: (clientCpu / received) * 1e6,
+    machineBusyShare: machineBusy / windowS,
+    otherCoreShare: (machineBusy - brokerCpu - clientCpu) / windowS,
+  });
+}
+
+/** One drain of `backlog` by ks.consumers consumers of `type`, on a fresh broker on a fresh copy of the backlog. */
+async function ksDrain(backlog, type, round, { profileDir } = {}) {
+  const spec = {
+    id: `ks-drain-${backlog.mode.id}-${type}`,
+    kind: 'drain',
+    mode: backlog.mode.id,
+    type,
+    label: `${ksTypeLabel[type]}, backlog ${backlog.mode.label}`,
+  };
+  const result = { spec, round, errors: [], clientLog: [] };
+  const dataDir = mkdtempSync(join(tmpdir(), 'vela-bench-data-'));
+  let broker;
+  let proc;
+  try {
+    const c0 = now();
+    cpSync(backlog.dataDir, dataDir, { recursive: true });
+    result.copyMs = now() - c0;
+    broker = new Broker({ dataDir, profileDir });
+    await broker.ready(30_000);
+    result.readyMs = broker.readyMs;
+    // -preload: the restarted broker loads the topic (recovers the backlog's ledger) before the window starts.
+    proc = spawnGo('consume', ksConsumeArgs(broker.url, backlog.topic, type, backlog.acked, ['-preload']));
+    await expectLine(proc, 'START', 60_000);
+    const cpu0 = broker.cpu();
+    const machine0 = machineCpu();
+    const t0 = now();
+    const mono0 = monotonicUs();
+    await expectLine(proc, 'DONE', (ks.drainTimeCapS + 30) * 1000);
+    const t1 = now();
+    const mono1 = monotonicUs();
+    const brokerCpu = broker.cpu() - cpu0;
+    const machineBusy = machineCpu().busy - machine0.busy;
+    const r = JSON.parse((await expectLine(proc, 'RESULT', 30_000)).line.slice(7));
+    await exited(proc.child);
+    ksFigures(result, r, { brokerCpu, windowS: (t1 - t0) / 1000, machineBusy, clientCpu: r.client_cpu_s });
+    result.monotonicWindowUs = [mono0, mono1];
+    const checked = ksCheck(type, r);
+    result.errors.push(...checked.errors);
+    result.warnings = checked.warnings;
+    if (proc.child.exitCode !== 0 && result.errors.length === 0) result.errors.push(`consumer exited with ${proc.child.exitCode}: ${proc.stderr().slice(-1500)}`);
+    result.clientLog.push(...clientLogLines(proc.stderr()).map((line) => `consumer process: ${line}`));
+    result.hwmEnd = broker.memory().VmHWM;
+  } catch (error) {
+    result.errors.push(String(error.stack ?? error));
+    proc?.child.kill('SIGKILL');
+  } finally {
+    if (broker) {
+      result.brokerStop = await broker.stop(); // removes dataDir
+      result.brokerProblems = broker.problems();
+      result.brokerStderrTail = broker.stderr.slice(-3000);
+    } else {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return result;
+}
+
+/** Live: the ks.consumers consumers subscribe on a fresh broker, then a keyed producer and they run at once. */
+async function ksLive(mode, type, round) {
+  const spec = { id: `ks-live-${mode.id}-${type}`, kind: 'live', mode: mode.id, type, label: `${ksTypeLabel[type]}, live, producer ${mode.label}` };
+  const result = { spec, round, errors: [], clientLog: [] };
+  const broker = new Broker();
+  const topic = `persistent://public/default/bench-keyed-live-${mode.id}`;
+  const procs = [];
+  try {
+    await broker.ready();
+    const cons = spawnGo('consume', ksConsumeArgs(broker.url, topic, type, ks.liveCount, ['-wait-go']));
+    procs.push(cons);
+    await expectLine(cons, 'READY', 30_000);
+    const prod = spawnGo('produce', ksProduceArgs(broker.url, topic, ks.liveCount, mode, ks.liveMaxPending));
+    procs.push(prod);
+    await expectLine(prod, 'READY', 60_000);
+    const cpu0 = broker.cpu();
+    const machine0 = machineCpu();
+    const t0 = now();
+    cons.child.stdin.write('GO\n');
+    prod.child.stdin.write('GO\n');
+    const limit = (Math.max(ks.drainTimeCapS, config.timeCapS * 2 + config.graceS) + 30) * 1000;
+    await Promise.all([expectLine(cons, 'DONE', limit), expectLine(prod, 'DONE', limit)]);
+    const t1 = now();
+    const brokerCpu = broker.cpu() - cpu0;
+    const machineBusy = machineCpu().busy - machine0.busy;
+    const [r, p] = await Promise.all([cons, prod].map((proc) => expectLine(proc, 'RESULT', 30_000).then((got) => JSON.parse(got.line.slice(7)))));
+    delete p.hist_us;
+    await Promise.all(procs.map((proc) => exited(proc.child)));
+    ksFigures(result, r, { brokerCpu, windowS: (t1 - t0) / 1000, machineBusy, clientCpu: r.client_cpu_s + p.client_cpu_s });
+    Object.assign(result, { produce: p, produceMsgPerS: p.msg_per_s });
+    const checked = ksCheck(type, r);
+    result.errors.push(...checked.errors);
+    result.warnings = checked.warnings;
+    if (p.acked !== ks.liveCount) result.errors.push(`producer: ${p.acked} of ${ks.liveCount} acknowledged, ${p.failed} failed (first: ${p.first_error})`);
+    for (const [name, proc] of [['consumer', cons], ['producer', prod]]) {
+      if (proc.child.exitCode !== 0 && result.errors.length === 0) result.errors.push(`${name} exited with ${proc.child.exitCode}: ${proc.stderr().slice(-1500)}`);
+      result.clientLog.push(...clientLogLines(proc.stderr()).map((line) => `${name} process: ${line}`));
+    }
+    result.hwmEnd = broker.memory().VmHWM;
+  } catch (error) {
+    result.errors.push(String(error.stack ?? error));
+    for (const proc of procs) proc.child.kill('SIGKILL');
+  } finally {
+    result.brokerStop = await broker.stop();
+    result.brokerProblems = broker.problems();
+    result.brokerStderrTail = broker.stderr.slice(-3000);
+  }
+  return result;
+}
+
+function ksLogRun(r) {
+  const c = r.consume;
+  log(
+    `  ${fmt.int(r.msgPerS)} msg/s${r.produceMsgPerS ? ` (producer ${fmt.int(r.produceMsgPerS)} msg/s)` : ''}, per consumer ${c ? c.per_consumer.map(fmt.int).join('/') : '—'}; ` +
+      `broker CPU ${fmt.pct(r.brokerCoreShare)} (${fmt.us(r.brokerUsPerMsg)} µs/msg), client CPU ${fmt.pct(r.clientCoreShare)}, others ${fmt.pct(r.otherCoreShare)}` +
+      (c ? `; keys at >1 consumer ${fmt.int(c.keys_at_several_consumers)}, per-key order violations ${fmt.int(c.key_out_of_order)}` : ''),
+  );
+  for (const e of r.errors) log(`  ERROR: ${e}`);
+  for (const e of r.warnings ?? []) log(`  WARNING: ${e}`);
+  if (r.errors.length && r.brokerStderrTail) log(`  broker stderr tail:\n${r.brokerStderrTail}`);
+}
+
+/** (f): backlogs, then the rounds of drains and live runs; with --profile one profiled Key_Shared drain. */
+async function keySharedSection(profiles) {
+  const out = { backlogs: [], runs: [], skippedRounds: 0 };
+  const backlogs = new Map();
+  const budgetS = quick ? 110 : 380; // rounds after the second are skipped past this (seconds since start)
+  try {
+    for (const mode of ks.modes) {
+      log(`bench: (f) backlog, ${mode.label}: ${fmt.int(ks.count)} messages, ${fmt.int(ks.keys)} keys round-robin, ${ks.producers} producers`);
+      const b = await ksProduceBacklog(mode);
+      out.backlogs.push(b);
+      log(`  ${fmt.int(b.msgPerS)} msg/s produced, broker ${fmt.us(b.brokerUsPerMsg)} µs/msg`);
+      for (const e of b.errors) log(`  ERROR: ${e}`);
+      if (b.errors.length === 0) backlogs.set(mode.id, b);
+    }
+    let roundS = 0;
+    for (let round = 1; round <= ks.rounds; round++) {
+      if (round > 2 && now() / 1000 + roundS > budgetS) {
+        out.skippedRounds = ks.rounds - round + 1;
+        log(`bench: (f) skipping rounds ${round}–${ks.rounds} to stay within ${budgetS} s`);
+        break;
+      }
+      const roundStart = now();
+      // Alternating order: Shared first in odd rounds, Key_Shared first in even ones.
+      const order = round % 2 === 1 ? ['shared', 'key_shared'] : ['key_shared', 'shared'];
+      for (const mode of ks.modes) {
+        const b = backlogs.get(mode.id);
+        if (!b) continue;
+        for (const type of order) {
+          log(`bench: (f) round ${round}/${ks.rounds}: ${ksTypeLabel[type]} drain, ${ks.consumers} consumers, backlog ${mode.label} (${fmt.int(b.acked)} messages)`);
+          const r = await ksDrain(b, type, round);
+          out.runs.push(r);
+          ksLogRun(r);
+        }
+      }
+      for (const id of ks.liveModes) {
+        const mode = ks.modes.find((m) => m.id === id);
+        for (const type of order) {
+          log(`bench: (f) round ${round}/${ks.rounds}: ${ksTypeLabel[type]} live, ${ks.consumers} consumers, producer ${mode.label} (${fmt.int(ks.liveCount)} messages)`);
+          const r = await ksLive(mode, type, round);
+          out.runs.push(r);
+          ksLogRun(r);
+        }
+      }
+      roundS = (now() - roundStart) / 1000;
+    }
+    if (opts.profile) {
+      const b = backlogs.get('key') ?? [...backlogs.values()][0];
+      if (b) {
+        log(`bench: profiling the broker (node --cpu-prof): Key_Shared drain, backlog ${b.mode.label}`);
+        const profileDir = mkdtempSync(join(tmpdir(), 'vela-bench-prof-'));
+        try {
+          const result = await ksDrain(b, 'key_shared', 0, { profileDir });
+          result.spec = { ...result.spec, id: `profile-${result.spec.id}`, label: `Key_Shared drain, ${ks.consumers} consumers, backlog ${b.mode.label}` };
+          const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+          const prof = file
+            ? { spec: result.spec, result, ...topSelfTime(join(profileDir, file), result.monotonicWindowUs, 10, 'drain window') }
+            : { spec: result.spec, result, error: 'no .cpuprofile was written (did the broker exit cleanly?)' };
+          profiles.push(prof);
+          if (prof.error) log(`  ${prof.error}`);
+          else for (const row of prof.rows.slice(0, 5)) log(`  ${fmt.pct(row.share).padStart(5)}  ${row.name}`);
+        } finally {
+          rmSync(profileDir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    for (const b of out.backlogs) rmSync(b.dataDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/**
+ * Per backlog mode (drains) or producer mode (live): the fastest round of each type (the least disturbed
+ * by other tenants, as elsewhere in this report) and their ratio, plus the mean of the rounds and the
+ * ratio within each round.
+ */
+function ksSummary(runs, kind, modeIds) {
+  const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+  return modeIds.map((modeId) => {
+    const pick = (type) => runs.filter((r) => r.spec.kind === kind && r.spec.mode === modeId && r.spec.type === type);
+    const shared = pick('shared');
+    const keyShared = pick('key_shared');
+    const rate = (list) => mean(list.map((r) => r.msgPerS).filter(Number.isFinite));
+    const fastest = (list) => list.filter((r) => Number.isFinite(r.msgPerS)).reduce((a, b) => (a && a.msgPerS >= b.msgPerS ? a : b), undefined);
+    const rounds = [...new Set([...shared, ...keyShared].map((r) => r.round))].sort((a, b) => a - b);
+    const roundRatios = rounds.map((round) => {
+      const s = shared.find((r) => r.round === round);
+      const k = keyShared.find((r) => r.round === round);
+      return s && k ? k.msgPerS / s.msgPerS : NaN;
+    });
+    const sharedBest = fastest(shared);
+    const keySharedBest = fastest(keyShared);
+    return {
+      mode: ks.modes.find((m) => m.id === modeId),
+      shared,
+      keyShared,
+      sharedBest,
+      keySharedBest,
+      sharedRate: sharedBest?.msgPerS ?? NaN,
+      keySharedRate: keySharedBest?.msgPerS ?? NaN,
+      ratio: (keySharedBest?.msgPerS ?? NaN) / (sharedBest?.msgPerS ?? NaN),
+      meanRatio: rate(keyShared) / rate(shared),
+      roundRatios,
+      errors: [...shared, ...keyShared].reduce((a, r) => a + r.errors.length, 0),
+    };
+  });
+}
+
+function ksVerdict(r, nproc) {
+  if (!Number.isFinite(r.brokerCoreShare)) return '—';
+  if (r.brokerCoreShare >= 0.85) return 'broker CPU';
+  if (r.machineBusyShare >= 0.95 * nproc) return `machine full (broker ${fmt.pct(r.brokerCoreShare)}, client ${fmt.pct(r.clientCoreShare)}, others ${fmt.pct(r.otherCoreShare)})`;
+  return 'no CPU saturated';
+}
+
+/** Section (f) of RESULTS.md. */
+function ksReport(w, ksOut, drains, live, env) {
+  const roundsOf = (list, f) => (list.length ? list.map((r) => f(r)).join(' / ') : '—');
+  w(`## (f) Key_Shared vs Shared: ${ks.consumers} consumers, ${fmt.int(ks.keys)} keys (issue 4)`);
+  w();
+  w(
+    `Keyed messages (Go client, ${config.size} B, partition key \`key-<n>\` with n = sequence number mod ${fmt.int(ks.keys)}, i.e. round-robin over ${fmt.int(ks.keys)} keys, ${ks.producers} producers in one process). ` +
+      `For each batching mode one backlog of ${fmt.int(ks.count)} messages is produced on a fresh broker, which is then stopped (SIGTERM); every drain starts a fresh broker on a fresh copy of that data dir, so all drains of a mode read the same bytes. ` +
+      `A drain is one \`go-load consume\` process with ${ks.consumers} consumers of one subscription (Shared or Key_Shared AUTO_SPLIT, at Earliest, receiver queue 1000 each, one connection) that subscribe at once and each acknowledge every message (Ack, grouped by the client: 1000 acks or 100 ms). ` +
+      `Before the window, the consumer process creates and closes a producer on the topic, so that the restarted broker has loaded the topic (recovered its ledger); msg/s then runs from just before subscribe to the last message. The two types run one after the other, in alternating order from round to round (odd rounds Shared first, even rounds Key_Shared first), ${ks.rounds} round${ks.rounds > 1 ? 's' : ''}. As elsewhere in this report the fastest round of each type counts (the least disturbed by other tenants: look at "others" below); the ratio is fastest Key_Shared over fastest Shared; the ratio of the means and the ratio within each round are listed too. Broker µs/msg (of the fastest rounds) is less sensitive to other load than msg/s. ` +
+      `With ${fmt.int(ks.keys)} round-robin keys the key-based batch builder puts one message in each batch (no key repeats within a batch window), so both backlogs store one message per entry; the key-based one in batch format.`,
+  );
+  w();
+  w('| backlog | Shared msg/s: fastest (rounds) | Key_Shared msg/s: fastest (rounds) | Key_Shared / Shared | mean of rounds | per round | broker µs/msg, Shared / Key_Shared | target ≥ 70 % |');
+  w('|---|---|---|---|---|---|---|---|');
+  for (const s of drains) {
+    w(
+      `| ${s.mode.label} | ${fmt.int(s.sharedRate)} (${roundsOf(s.shared, (r) => fmt.int(r.msgPerS))}) | ${fmt.int(s.keySharedRate)} (${roundsOf(s.keyShared, (r) => fmt.int(r.msgPerS))}) | ${fmt.pct(s.ratio)} | ${fmt.pct(s.meanRatio)} | ${s.roundRatios.map(fmt.pct).join(' / ')} | ${fmt.us(s.sharedBest?.brokerUsPerMsg)} / ${fmt.us(s.keySharedBest?.brokerUsPerMsg)} | ${Number.isFinite(s.ratio) ? passMiss(s.ratio >= ks.target) : '—'} |`,
+    );
+  }
+  w();
+  for (const b of ksOut.backlogs) {
+    w(`- Backlog ${b.mode.label}: ${fmt.int(b.acked)} messages produced at ${fmt.int(b.msgPerS)} msg/s (broker ${fmt.us(b.brokerUsPerMsg)} µs/msg)${b.errors.length ? ` — ${b.errors.join('; ')}` : ''}.`);
+  }
+  w();
+  if (live.some((s) => s.shared.length || s.keyShared.length)) {
+    w('### Live: producer and consumers at once');
+    w();
+    w(
+      `A fresh broker per run; the ${ks.consumers} consumers subscribe first, then one producer process (${ks.producers} producers, maximum rate, the same keys, at most ${fmt.int(ks.liveMaxPending)} messages pending per producer) sends ${fmt.int(ks.liveCount)} messages while they receive; same rounds and alternating order as the drains. msg/s is what the consumers received per second from the start signal to the last message; end-to-end latency is send (just before SendAsync) → received by the consumer, over every message: when the consumers fall behind the producer it grows with the backlog waiting in the broker.`,
+    );
+    w();
+    w('| producer | subscription | consumers msg/s: fastest (rounds) | Key_Shared / Shared: fastest, mean, per round | producer msg/s (rounds) | end-to-end p50 / p99 ms (rounds) |');
+    w('|---|---|---|---|---|---|');
+    const list = (runs, f) => (runs.length ? runs.map(f).join(', ') : '—');
+    for (const s of live) {
+      for (const [type, runs, rate] of [['shared', s.shared, s.sharedRate], ['key_shared', s.keyShared, s.keySharedRate]]) {
+        w(
+          `| ${s.mode.label}, ${fmt.int(ks.liveMaxPending)} max pending per producer | ${ksTypeLabel[type]} | ${fmt.int(rate)} (${list(runs, (r) => fmt.int(r.msgPerS))}) | ${type === 'key_shared' ? `${fmt.pct(s.ratio)}, ${fmt.pct(s.meanRatio)}, ${s.roundRatios.map(fmt.pct).join(' / ')}` : ''} | ${list(runs, (r) => fmt.int(r.produceMsgPerS))} | ${list(runs, (r) => `${fmt.ms(r.consume?.e2e_p50_ms)} / ${fmt.ms(r.consume?.e2e_p99_ms)}`)} |`,
+        );
+      }
+    }
+    w();
+  }
+  w('### CPU split, every run');
+  w();
+  w('Shares of one core over the run\'s window (drain: subscribe → last message; live: start → last message and last receipt). Client = the consumer process (live: plus the producer process). Broker µs/msg = broker CPU / messages received (live: it includes producing them).');
+  w();
+  w('| run | round | msg/s | window s | broker CPU | broker µs/msg | client CPU | client µs/msg | others | machine busy | limit (heuristic) |');
+  w('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of ksOut.runs) {
+    w(
+      `| ${r.spec.label} | ${r.round} | ${fmt.int(r.msgPerS)} | ${fmt.s(r.windowS)} | ${fmt.s(r.brokerCpuS)} s (${fmt.pct(r.brokerCoreShare)}) | ${fmt.us(r.brokerUsPerMsg)} | ${fmt.s(r.clientCpuS)} s (${fmt.pct(r.clientCoreShare)}) | ${fmt.us(r.clientUsPerMsg)} | ${fmt.pct(r.otherCoreShare)} | ${fmt.pct(r.machineBusyShare)} | ${ksVerdict(r, env.nproc)} |`,
+    );
+  }
+  w();
+  w('### Checks, every run');
+  w();
+  w(
+    'Every sequence number of the backlog exactly once (duplicates, missing); the key in each message matches the key number in its payload. Key_Shared only: per key the sequence numbers rise (per producer) in the order the consumers handled them — a message is checked before it is acknowledged, so a key can only move to another consumer after its earlier messages were checked — and every key at one consumer. The four consumers subscribe at once, but their subscribes are not atomic: when the broker dispatches to the first before the last has joined, AUTO_SPLIT moves some keys to the later one (after the earlier consumer acknowledged them, PIP-379). Such a key, moved forward to a consumer that subscribed later and in order, is a warning; a key moving back, to a consumer that subscribed earlier, or out of order is an error. "Spread" is the time between the first and the last subscribe returning. On Shared, keys at several consumers are expected and listed for contrast. "Reordered across keys" counts messages that reached a consumer after a later message of the same producer (different keys): allowed on both types, listed for information.',
+  );
+  w();
+  w('| run | round | received / expected | duplicates | missing | per consumer | keys at > 1 consumer | per-key order violations | reordered across keys | topic load ms | subscribe ms (spread) | first message ms | errors / warnings |');
+  w('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of ksOut.runs) {
+    const c = r.consume;
+    if (!c) {
+      w(`| ${r.spec.label} | ${r.round} | — | — | — | — | — | — | — | — | — | — | ${r.errors.length} / ${(r.warnings ?? []).length} |`);
+      continue;
+    }
+    w(
+      `| ${r.spec.label} | ${r.round} | ${fmt.int(c.received)} / ${fmt.int(c.expected)} | ${fmt.int(c.duplicates)} | ${fmt.int(c.missing)} | ${c.per_consumer.map(fmt.int).join(' / ')} | ${fmt.int(c.keys_at_several_consumers)} of ${fmt.int(c.keys_seen)} | ${fmt.int(c.key_out_of_order)} | ${fmt.int(c.out_of_order)} | ${c.preload_s ? fmt.ms(c.preload_s * 1000) : '—'} | ${fmt.ms(c.subscribe_s * 1000)} (${fmt.ms(c.subscribe_spread_s * 1000)}) | ${fmt.ms(c.first_message_s * 1000)} | ${r.errors.length} / ${(r.warnings ?? []).length} |`,
+    );
+  }
+  w();
+}
+
+// ---------------------------------------------------------------------------------------------
 // CPU profile of the broker (--profile)
 
 /**
  * Self time per function from a .cpuprofile, counting only samples inside `window` (CLOCK_MONOTONIC
  * µs, the produce window) when that window overlaps the profile, else over the whole profile.
  */
-function topSelfTime(profilePath, window, top = 10) {
+function topSelfTime(profilePath, window, top = 10, windowName = 'produce window') {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const inWindow = window && profile.startTime < window[1] && profile.endTime > window[0];
@@ -744,7 +1209,7 @@ function topSelfTime(profilePath, window, top = 10) {
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   }
   const rows = [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-  return { scope: inWindow ? 'produce window' : 'whole broker life', totalMs: total / 1000, rows: rows.map(([name, us]) => ({ name, ms: us / 1000, share: us / total })) };
+  return { scope: inWindow ? windowName : 'whole broker life', windowName, totalMs: total / 1000, rows: rows.map(([name, us]) => ({ name, ms: us / 1000, share: us / total })) };
 }
 
 async function profileRun(base) {
@@ -811,7 +1276,7 @@ function passMiss(ok) {
   return ok ? '**pass**' : '**miss**';
 }
 
-function report(env, starts, runs, allRuns, profiles, notes, totalS) {
+function report(env, starts, runs, allRuns, profiles, notes, totalS, ksOut) {
   const out = [];
   const w = (line = '') => out.push(line);
   const readyMed = median(starts.map((s) => s.readyMs));
@@ -836,7 +1301,7 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   w(`| Load average at start | ${env.loadavg} |`);
   w(`| Node | ${env.node} |`);
   w(`| Clients | rows marked **Go**: official Go client pulsar-client-go ${env.goClient} (${env.go}, bench/go-load), SendAsync with a callback per message; the drain (e) too. Row marked **Python** and the start-up probe (a): official Python client pulsar-client ${env.client} (Python ${env.python}), send_async with a callback per message |`);
-  w(`| Mode | ${quick ? 'quick' : 'default'}: ${config.size} B messages; per maximum-rate run ${fmt.int(config.goBatchedCount)} (Go batched), ${fmt.int(config.goUnbatchedCount)} (Go unbatched), ${fmt.int(config.pythonCount)} (Python) messages, ${config.rounds} round${config.rounds > 1 ? 's' : ''}; time cap ${config.timeCapS} s; ${fmt.int(config.warmup)} warm-up messages to another topic |`);
+  w(`| Mode | ${quick ? 'quick' : 'default'}: ${config.size} B messages; per maximum-rate run ${fmt.int(config.goBatchedCount)} (Go batched), ${fmt.int(config.goUnbatchedCount)} (Go unbatched), ${fmt.int(config.pythonCount)} (Python) messages, ${config.rounds} round${config.rounds > 1 ? 's' : ''}; time cap ${config.timeCapS} s; ${fmt.int(config.warmup)} warm-up messages to another topic; (f) ${fmt.int(ks.count)}-message backlogs and ${fmt.int(ks.liveCount)}-message live runs, ${ks.rounds} round${ks.rounds > 1 ? 's' : ''} |`);
   w(`| Run time | ${totalS.toFixed(0)} s |`);
   w();
   w('**fsync before every receipt: on** (the broker always syncs a group commit before SEND_RECEIPT).');
@@ -853,6 +1318,13 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   w(
     `| ≥ 50,000 msg/s batched, fsync on (best batched run) | ${bestBatched ? `${fmt.int(bestBatched.msgPerS)} msg/s (${bestBatched.spec.label})` : '—'} | ${passMiss(bestBatched && bestBatched.msgPerS >= 50_000)} |`,
   );
+  const ksDrains = ksSummary(ksOut.runs, 'drain', ks.modes.map((m) => m.id));
+  const ksLiveSummary = ksSummary(ksOut.runs, 'live', ks.liveModes);
+  for (const s of ksDrains) {
+    w(
+      `| Key_Shared ≥ 70 % of Shared, ${ks.consumers} consumers, ${fmt.int(ks.keys)} keys: backlog drain, ${s.mode.label} (fastest of ${s.keyShared.length} round${s.keyShared.length === 1 ? '' : 's'} each) | ${fmt.pct(s.ratio)} (${fmt.int(s.keySharedRate)} vs ${fmt.int(s.sharedRate)} msg/s; mean of rounds ${fmt.pct(s.meanRatio)}) | ${Number.isFinite(s.ratio) ? passMiss(s.ratio >= ks.target) : '—'}${s.errors ? ` (${s.errors} error${s.errors > 1 ? 's' : ''}, see (f))` : ''} |`,
+    );
+  }
   if (high) {
     w(
       `| publish latency p50 / p99 (Go, batched, ${rateLabel(highRate)}) | ${fmt.ms(high.lat?.p50)} / ${fmt.ms(high.lat?.p99)} ms (${fmt.int(high.msgPerS)} msg/s achieved) | no target set |`,
@@ -952,15 +1424,18 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   }
   w();
 
+  ksReport(w, ksOut, ksDrains, ksLiveSummary, env);
+
   for (const prof of profiles) {
     w(`## Broker CPU profile: ${prof.spec.label} (\`node --cpu-prof\`)`);
     w();
     if (prof.error) {
       w(`No profile: ${prof.error}`);
     } else {
+      const windowName = prof.windowName ?? 'produce window';
       w(
-        `Profiled run (a separate broker): ${fmt.int(prof.result.msgPerS)} msg/s, broker CPU ${fmt.s(prof.result.brokerCpuS)} s (${fmt.pct(prof.result.brokerCoreShare)}) over the produce window. ` +
-          `Top self time, ${prof.scope === 'produce window' ? 'samples inside the produce window only' : 'over the whole life of that broker, start-up and shutdown included (the produce window could not be matched to the profile clock)'} (${fmt.int(prof.totalMs)} ms of non-idle samples; the sampler counts wall time, so on a busy machine time spent waiting for a core is included and the shares are what to read):`,
+        `Profiled run (a separate broker): ${fmt.int(prof.result.msgPerS)} msg/s, broker CPU ${fmt.s(prof.result.brokerCpuS)} s (${fmt.pct(prof.result.brokerCoreShare)}) over the ${windowName}. ` +
+          `Top self time, ${prof.scope === windowName ? `samples inside the ${windowName} only` : `over the whole life of that broker, start-up and shutdown included (the ${windowName} could not be matched to the profile clock)`} (${fmt.int(prof.totalMs)} ms of non-idle samples; the sampler counts wall time, so on a busy machine time spent waiting for a core is included and the shares are what to read):`,
       );
       w();
       w('| function | self ms (sampled) | share |');
@@ -975,9 +1450,17 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
     if (!s.stop.clean) problems.push(`start ${i + 1}: broker stop: ${JSON.stringify(s.stop)}`);
     for (const line of s.problems.slice(0, 5)) problems.push(`start ${i + 1}: broker stderr: ${line}`);
   }
-  for (const r of [...allRuns, ...profiles.map((p) => p.result)]) {
-    const name = `${r.spec.label}${r.round && config.rounds > 1 ? ` (round ${r.round})` : ''}`;
+  for (const b of ksOut.backlogs) {
+    const name = `(f) backlog, ${b.mode.label}`;
+    for (const e of b.errors) problems.push(`${name}: ${e}`);
+    for (const line of (b.brokerProblems ?? []).slice(0, 10)) problems.push(`${name}: broker stderr: ${line}`);
+    for (const line of b.clientLog.slice(0, 10)) problems.push(`${name}: client log: ${line}`);
+  }
+  for (const r of [...allRuns, ...ksOut.runs.map((x) => ({ ...x, spec: { ...x.spec, label: `(f) ${x.spec.label}` } })), ...profiles.map((p) => p.result)]) {
+    const rounds = r.spec.kind ? ks.rounds : config.rounds;
+    const name = `${r.spec.label}${r.round && rounds > 1 ? ` (round ${r.round})` : ''}`;
     for (const e of r.errors) problems.push(`${name}: ${e}`);
+    for (const e of r.warnings ?? []) problems.push(`${name}: warning (not counted as an error): ${e}`);
     if (r.brokerStop && !r.brokerStop.clean) problems.push(`${name}: broker stop: ${JSON.stringify(r.brokerStop)}`);
     for (const line of (r.brokerProblems ?? []).slice(0, 10)) problems.push(`${name}: broker stderr: ${line}`);
     for (const line of (r.clientLog ?? []).slice(0, 10)) problems.push(`${name}: client log: ${line}`);
@@ -986,7 +1469,7 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
   w('## Problems seen');
   w();
   if (problems.length === 0) {
-    w('None: every message got a receipt, the drain got every message exactly once, every broker exited cleanly on SIGTERM, and neither the brokers nor the clients logged a warning or error.');
+    w('None: every message got a receipt, every drain got every message exactly once (and, on Key_Shared, every key at one consumer in order), every broker exited cleanly on SIGTERM, and neither the brokers nor the clients logged a warning or error.');
   }
   else for (const p of problems) w(`- ${p.replace(/\n/g, ' ⏎ ')}`);
   w();
@@ -998,7 +1481,12 @@ function report(env, starts, runs, allRuns, profiles, notes, totalS) {
     const { brokerStderrTail, brokerProblems, ...rest } = r;
     return rest;
   };
-  w(JSON.stringify({ env, config, starts, runs: allRuns.map(slim), profiles: profiles.map((p) => ({ ...p, result: slim(p.result) })) }, null, 1));
+  const ksSlim = {
+    config: ks,
+    backlogs: ksOut.backlogs.map(({ brokerProblems, dataDir, ...rest }) => rest),
+    runs: ksOut.runs.map(slim),
+  };
+  w(JSON.stringify({ env, config, starts, runs: allRuns.map(slim), keyShared: ksSlim, profiles: profiles.map((p) => ({ ...p, result: slim(p.result) })) }, null, 1));
   w('```');
   w();
   w('</details>');
@@ -1086,11 +1574,14 @@ async function main() {
     }
   }
 
+  const ksOut = await keySharedSection(profiles);
+  if (ksOut.skippedRounds > 0) notes.push(`(f): ${ksOut.skippedRounds} round${ksOut.skippedRounds > 1 ? 's' : ''} of the Key_Shared comparison skipped to keep the run short (the machine was slow).`);
+
   const totalS = (now() - began) / 1000;
-  const markdown = report(env, starts, runs, allRuns, profiles, notes, totalS);
+  const markdown = report(env, starts, runs, allRuns, profiles, notes, totalS, ksOut);
   writeFileSync(join(here, 'RESULTS.md'), markdown);
   log(`bench: wrote ${relative(process.cwd(), join(here, 'RESULTS.md'))} in ${totalS.toFixed(0)} s`);
-  const failed = allRuns.some((r) => r.errors.length > 0);
+  const failed = [...allRuns, ...ksOut.backlogs, ...ksOut.runs].some((r) => r.errors.length > 0);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -11,9 +11,17 @@
 // (-batching on) or off. Optionally paced at -rate msg/s (the whole process). Sending stops at
 // -time-cap seconds; outstanding receipts are waited for -grace seconds more.
 //
-// consume: one Exclusive consumer at Earliest drains -count messages (or stops after -idle seconds
-// without a message, or at -time-cap) and checks the sequence numbers that produce writes into every
-// payload: duplicates, missing ones, and order per producer.
+// With -keys K every message gets a key (the partition key, "key-<n>", n in [0, K)), round-robin
+// over the sequence numbers or random (-key-order), and -batcher key selects the client's key-based
+// batch builder (one batch per key, what clients use for Key_Shared).
+//
+// consume: -consumers consumers of one subscription of -type (exclusive, failover, shared,
+// key_shared) at Earliest, in this process, subscribed concurrently, one goroutine each, drain
+// -count messages (or stop after -idle seconds without a message, or at -time-cap), acknowledging
+// every message (Ack: the client groups acks, 1000 or 100 ms). It checks the sequence numbers that
+// produce writes into every payload: duplicates, missing ones, order per producer at each consumer;
+// and, for keyed messages, that the key matches the payload, which consumers saw each key, and
+// per-key order across all consumers (see keyCheck).
 //
 // Output on stdout: one JSON line with the figures (nothing else is printed there; the client logs
 // to stderr at WARN and above). With -sync (what run.mjs uses) produce prints READY once connected
@@ -23,7 +31,9 @@
 //
 // Payload layout (big-endian): bytes 0–7 sequence number (-seq-base + index within the process),
 // bytes 8–11 producer id (-producer-base + index of the producer in the process), bytes 12–15 the
-// magic "VLB1"; the rest is random, the same for every message of a process.
+// magic "VLB1"; the rest is random, the same for every message of a process. Keyed messages (-keys)
+// carry the magic "VLB2" and two more fields: bytes 16–19 the key number, bytes 20–27 the send time
+// (unix ns, taken just before SendAsync; consume derives end-to-end latency from it).
 package main
 
 import (
@@ -38,6 +48,7 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
+	mrand "math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -49,8 +60,13 @@ import (
 )
 
 const headerLen = 16
+const keyedHeaderLen = 28
 
 var magic = [4]byte{'V', 'L', 'B', '1'}
+var keyedMagic = [4]byte{'V', 'L', 'B', '2'}
+
+// keyName is the message key of key number n.
+func keyName(n uint32) string { return fmt.Sprintf("key-%d", n) }
 
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: load produce|consume [flags]   (load <mode> -h lists the flags)
@@ -245,6 +261,9 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 type produceResult struct {
 	Mode          string     `json:"mode"`
 	Batching      string     `json:"batching"`
+	Batcher       string     `json:"batcher"`
+	Keys          int        `json:"keys"`
+	KeyOrder      string     `json:"key_order"`
 	Rate          float64    `json:"rate"`
 	Producers     int        `json:"producers"`
 	MaxPending    int        `json:"max_pending_messages"`
@@ -281,6 +300,9 @@ func produce(argv []string) int {
 	size := fs.Int("size", 1024, "payload bytes per message (at least 16)")
 	producers := fs.Int("producers", 1, "producers on the topic in this process, one goroutine each")
 	batching := fs.String("batching", "on", "on: batching with the client's default options (≤ 1000 messages, ≤ 128 KiB, 10 ms); off: one SEND per message")
+	batcher := fs.String("batcher", "default", "with -batching on: default (one batch of any keys) or key (KeyBasedBatchBuilder: one batch per key)")
+	keys := fs.Int("keys", 0, "distinct message keys (partition key \"key-<n>\"); 0 = no key")
+	keyOrder := fs.String("key-order", "rr", "with -keys: rr (key = sequence number mod keys) or random (seeded per producer)")
 	maxPending := fs.Int("max-pending", 50_000, "MaxPendingMessages of each producer (SendAsync blocks when it is reached)")
 	rate := fs.Float64("rate", 0, "messages per second from this process (split evenly over the producers); 0 = as fast as possible")
 	warmup := fs.Int("warmup", 0, "messages sent to <topic>-warmup before the timed window")
@@ -291,8 +313,10 @@ func produce(argv []string) int {
 	sync_ := fs.Bool("sync", false, "print READY, wait for GO on stdin, and print START/DONE/RESULT lines (bench/run.mjs)")
 	_ = fs.Parse(argv)
 
-	if *size < headerLen || *count < 0 || *producers < 1 || (*batching != "on" && *batching != "off") {
-		fmt.Fprintln(os.Stderr, "load produce: need -size ≥ 16, -count ≥ 0, -producers ≥ 1, -batching on|off")
+	if *size < headerLen || *count < 0 || *producers < 1 || (*batching != "on" && *batching != "off") ||
+		(*batcher != "default" && *batcher != "key") || *keys < 0 || (*keyOrder != "rr" && *keyOrder != "random") ||
+		(*keys > 0 && *size < keyedHeaderLen) {
+		fmt.Fprintln(os.Stderr, "load produce: need -size ≥ 16 (≥ 28 with -keys), -count ≥ 0, -producers ≥ 1, -batching on|off, -batcher default|key, -keys ≥ 0, -key-order rr|random")
 		return 2
 	}
 	watchdog(time.Duration((*timeCap+*grace)*float64(time.Second)) + 90*time.Second)
@@ -303,9 +327,14 @@ func produce(argv []string) int {
 		return 3
 	}
 	options := func(t string) pulsar.ProducerOptions {
+		builder := pulsar.DefaultBatchBuilder
+		if *batcher == "key" {
+			builder = pulsar.KeyBasedBatchBuilder
+		}
 		return pulsar.ProducerOptions{
 			Topic:              t,
 			DisableBatching:    *batching == "off",
+			BatcherBuilderType: builder,
 			MaxPendingMessages: *maxPending,
 			// Above the time cap: a slow broker shows up as latency, not as send timeouts.
 			SendTimeout: time.Duration((*timeCap + *grace + 10) * float64(time.Second)),
@@ -314,6 +343,13 @@ func produce(argv []string) int {
 	template := make([]byte, *size)
 	_, _ = rand.Read(template)
 	copy(template[12:16], magic[:])
+	if *keys > 0 {
+		copy(template[12:16], keyedMagic[:])
+	}
+	var keyNames []string
+	for n := 0; n < *keys; n++ {
+		keyNames = append(keyNames, keyName(uint32(n)))
+	}
 
 	if *warmup > 0 {
 		warm, err := client.CreateProducer(options(*topic + "-warmup"))
@@ -374,6 +410,7 @@ func produce(argv []string) int {
 		loops.Add(1)
 		go func(p pulsar.Producer, producerID uint32, from, to int64) {
 			defer loops.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(producerID)+1, uint64(*seqBase)))
 			interval := time.Duration(0)
 			if *rate > 0 {
 				interval = time.Duration(float64(time.Second) * float64(len(ps)) / *rate)
@@ -394,10 +431,22 @@ func produce(argv []string) int {
 				copy(payload, template)
 				binary.BigEndian.PutUint64(payload[0:8], uint64(*seqBase+i))
 				binary.BigEndian.PutUint32(payload[8:12], producerID)
+				msg := &pulsar.ProducerMessage{Payload: payload}
+				if *keys > 0 {
+					k := uint32((*seqBase + i) % int64(*keys))
+					if *keyOrder == "random" {
+						k = uint32(rng.IntN(*keys))
+					}
+					msg.Key = keyNames[k]
+					binary.BigEndian.PutUint32(payload[16:20], k)
+				}
 				pendingWG.Add(1)
 				sent.Add(1)
 				sentAt := time.Now()
-				p.SendAsync(context.Background(), &pulsar.ProducerMessage{Payload: payload}, func(_ pulsar.MessageID, _ *pulsar.ProducerMessage, err error) {
+				if *keys > 0 {
+					binary.BigEndian.PutUint64(payload[20:28], uint64(sentAt.UnixNano()))
+				}
+				p.SendAsync(context.Background(), msg, func(_ pulsar.MessageID, _ *pulsar.ProducerMessage, err error) {
 					now := time.Now()
 					if err == nil {
 						hist.record(now.Sub(sentAt))
@@ -454,7 +503,7 @@ func produce(argv []string) int {
 	lat := hist.summary()
 	nAcked, nFailed, nSent := acked.Load(), failed.Load(), sent.Load()
 	res := produceResult{
-		Mode: "produce", Batching: *batching, Rate: *rate, Producers: len(ps), MaxPending: *maxPending, Size: *size,
+		Mode: "produce", Batching: *batching, Batcher: *batcher, Keys: *keys, KeyOrder: *keyOrder, Rate: *rate, Producers: len(ps), MaxPending: *maxPending, Size: *size,
 		Requested: *count, Sent: nSent, Acked: nAcked, Failed: nFailed, Missing: nSent - nAcked - nFailed,
 		FirstError: firstErr, TimeCapped: capped.Load(), Complete: complete,
 		StartUnix: unixSeconds(t0), EndUnix: unixSeconds(end),
@@ -488,142 +537,426 @@ func produce(argv []string) int {
 // consume
 
 type consumeResult struct {
-	Mode         string    `json:"mode"`
-	Expected     int64     `json:"expected"`
-	Received     int64     `json:"received"`
-	Distinct     int64     `json:"distinct"`
-	Duplicates   int64     `json:"duplicates"`
-	MissingSeq   int64     `json:"missing"`
-	OutOfRange   int64     `json:"out_of_range"`
-	BadPayload   int64     `json:"bad_payload"`
-	OutOfOrder   int64     `json:"out_of_order"`
-	PayloadBytes int64     `json:"payload_bytes"`
-	StopReason   string    `json:"stop_reason"`
-	Subscribe    jsonFloat `json:"subscribe_s"`
-	FirstMessage jsonFloat `json:"first_message_s"`
-	StartUnix    float64   `json:"start_unix_s"`
-	EndUnix      float64   `json:"end_unix_s"`
-	Elapsed      jsonFloat `json:"elapsed_s"`
-	MsgPerS      jsonFloat `json:"msg_per_s"`
-	MBPerS       jsonFloat `json:"mb_per_s"`
-	ClientCPU    jsonFloat `json:"client_cpu_s"`
-	FirstMissing []int64   `json:"first_missing"`
+	Mode          string    `json:"mode"`
+	Type          string    `json:"type"`
+	Consumers     int       `json:"consumers"`
+	Expected      int64     `json:"expected"`
+	Received      int64     `json:"received"`
+	PerConsumer   []int64   `json:"per_consumer"`
+	Distinct      int64     `json:"distinct"`
+	Duplicates    int64     `json:"duplicates"`
+	MissingSeq    int64     `json:"missing"`
+	OutOfRange    int64     `json:"out_of_range"`
+	BadPayload    int64     `json:"bad_payload"`
+	OutOfOrder    int64     `json:"out_of_order"`
+	PayloadBytes  int64     `json:"payload_bytes"`
+	StopReason    string    `json:"stop_reason"`
+	Preload       jsonFloat `json:"preload_s"`
+	Subscribe     jsonFloat `json:"subscribe_s"`
+	FirstMessage  jsonFloat `json:"first_message_s"`
+	StartUnix     float64   `json:"start_unix_s"`
+	EndUnix       float64   `json:"end_unix_s"`
+	Elapsed       jsonFloat `json:"elapsed_s"`
+	MsgPerS       jsonFloat `json:"msg_per_s"`
+	MBPerS        jsonFloat `json:"mb_per_s"`
+	ClientCPU     jsonFloat `json:"client_cpu_s"`
+	FirstMissing  []int64   `json:"first_missing"`
+	AckErrors     int64     `json:"ack_errors"`
+	FirstAckError *string   `json:"first_ack_error"`
+	// Keyed messages (VLB2 payloads) only.
+	Keyed           int64     `json:"keyed"`
+	KeyMismatch     int64     `json:"key_mismatch"`
+	KeysSeen        int64     `json:"keys_seen"`
+	KeysMultiConsum int64     `json:"keys_at_several_consumers"`
+	KeyMoves        int64     `json:"key_moves"`
+	KeyMovesBack    int64     `json:"key_moves_back"`
+	KeyMovesEarlier int64     `json:"key_moves_to_earlier_joined"`
+	SubscribeSpread jsonFloat `json:"subscribe_spread_s"`
+	LastMoveAt      int64     `json:"last_key_move_at"`
+	KeyOutOfOrder   int64     `json:"key_out_of_order"`
+	FirstKeyOOO     *string   `json:"first_key_out_of_order"`
+	BeforeAllJoined int64     `json:"received_before_all_subscribed"`
+	E2EP50          jsonFloat `json:"e2e_p50_ms"`
+	E2EP99          jsonFloat `json:"e2e_p99_ms"`
+	E2EP999         jsonFloat `json:"e2e_p99_9_ms"`
+	E2EMax          jsonFloat `json:"e2e_max_ms"`
+}
+
+// keyState is what the checker remembers per key: the consumers that got it, in order.
+type keyState struct {
+	seenBy  uint64 // bit i: consumer i got a message of this key
+	last    int8   // consumer of the latest message of this key; -1 none yet
+	lastSeq map[uint32]int64
+}
+
+// checker is the shared state of all consumer goroutines; each message is checked under the lock
+// before it is acknowledged. The order in which messages pass the lock is a valid order of reception:
+// a message of a key that Key_Shared moved to another consumer can only be dispatched there after the
+// previous owner acknowledged the key's earlier messages, which it does after checking them. So a
+// sequence number that goes down for a key (per producer) in check order is a real per-key order
+// violation, never an artefact of the goroutines.
+type checker struct {
+	mu         sync.Mutex
+	count      int64
+	seqBase    int64
+	keys       int
+	keyNames   []string
+	seen       []uint64             // bitmap over [seq-base, seq-base+count)
+	lastSeq    []map[uint32]int64   // per consumer, per producer id: highest sequence number so far
+	keyStates  []keyState           // per key number (payload), when -keys is given
+	keyMap     map[uint32]*keyState // key numbers ≥ -keys (should not happen)
+	r          consumeResult
+	allJoined  bool
+	joinedAt   []time.Duration // per consumer: when its Subscribe returned (since t0)
+	e2e        histogram
+	lastAtNs   int64
+	firstAtNs  int64
+	done       chan struct{}
+	doneClosed bool
+}
+
+func (c *checker) check(consumerIdx int, payload []byte, key string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.doneClosed {
+		return // past -count: the drain is over, the rest does not count
+	}
+	c.r.Received++
+	c.r.PerConsumer[consumerIdx]++
+	ns := now.UnixNano()
+	c.lastAtNs = ns
+	if c.firstAtNs == 0 {
+		c.firstAtNs = ns
+	}
+	if !c.allJoined {
+		c.r.BeforeAllJoined++
+	}
+	c.r.PayloadBytes += int64(len(payload))
+	keyed := len(payload) >= keyedHeaderLen && [4]byte(payload[12:16]) == keyedMagic
+	if len(payload) < headerLen || !(keyed || [4]byte(payload[12:16]) == magic) {
+		c.r.BadPayload++
+	} else {
+		seq := int64(binary.BigEndian.Uint64(payload[0:8]))
+		pid := binary.BigEndian.Uint32(payload[8:12])
+		if last, ok := c.lastSeq[consumerIdx][pid]; ok && seq <= last {
+			c.r.OutOfOrder++
+		} else {
+			c.lastSeq[consumerIdx][pid] = seq
+		}
+		off := seq - c.seqBase
+		if off < 0 || off >= c.count {
+			c.r.OutOfRange++
+		} else if c.seen[off/64]&(1<<(off%64)) != 0 {
+			c.r.Duplicates++
+		} else {
+			c.seen[off/64] |= 1 << (off % 64)
+			c.r.Distinct++
+		}
+		if keyed {
+			c.r.Keyed++
+			k := binary.BigEndian.Uint32(payload[16:20])
+			if sent := int64(binary.BigEndian.Uint64(payload[20:28])); sent > 0 && ns >= sent {
+				c.e2e.record(time.Duration(ns - sent))
+			}
+			var st *keyState
+			if int(k) < len(c.keyStates) {
+				st = &c.keyStates[k]
+				if key != c.keyNames[k] {
+					c.r.KeyMismatch++
+				}
+			} else {
+				c.r.KeyMismatch++ // key number outside -keys
+				if st = c.keyMap[k]; st == nil {
+					st = &keyState{last: -1}
+					c.keyMap[k] = st
+				}
+			}
+			bit := uint64(1) << uint(consumerIdx)
+			if st.last >= 0 && int(st.last) != consumerIdx {
+				c.r.KeyMoves++
+				c.r.LastMoveAt = c.r.Received
+				if st.seenBy&bit != 0 {
+					c.r.KeyMovesBack++ // back to a consumer that had the key before
+				}
+				// AUTO_SPLIT moves keys only to a consumer that joins; a move to one that joined
+				// before the key's previous consumer has no such explanation.
+				if c.joinedAt[consumerIdx] < c.joinedAt[st.last] {
+					c.r.KeyMovesEarlier++
+				}
+			}
+			st.seenBy |= bit
+			st.last = int8(consumerIdx)
+			if st.lastSeq == nil {
+				st.lastSeq = make(map[uint32]int64, 1)
+			}
+			if last, ok := st.lastSeq[pid]; ok && seq <= last {
+				c.r.KeyOutOfOrder++
+				if c.r.FirstKeyOOO == nil {
+					s := fmt.Sprintf("key %d: sequence number %d (producer %d) at consumer %d after %d", k, seq, pid, consumerIdx, last)
+					c.r.FirstKeyOOO = &s
+				}
+			} else {
+				st.lastSeq[pid] = seq
+			}
+		}
+	}
+	if c.r.Received >= c.count && !c.doneClosed {
+		c.doneClosed = true
+		close(c.done)
+	}
+}
+
+func parseSubscriptionType(s string) (pulsar.SubscriptionType, bool) {
+	switch s {
+	case "exclusive":
+		return pulsar.Exclusive, true
+	case "failover":
+		return pulsar.Failover, true
+	case "shared":
+		return pulsar.Shared, true
+	case "key_shared":
+		return pulsar.KeyShared, true
+	}
+	return 0, false
 }
 
 func consume(argv []string) int {
 	fs := flag.NewFlagSet("consume", flag.ExitOnError)
 	url := fs.String("url", "pulsar://localhost:6650", "service URL")
 	topic := fs.String("topic", "persistent://public/default/bench-go", "topic")
-	subscription := fs.String("subscription", "bench-drain", "subscription name (Exclusive, Earliest)")
+	subscription := fs.String("subscription", "bench-drain", "subscription name (at Earliest)")
+	subType := fs.String("type", "exclusive", "subscription type: exclusive, failover, shared, key_shared")
+	consumers := fs.Int("consumers", 1, "consumers on the subscription in this process (one connection), one goroutine each")
+	keys := fs.Int("keys", 0, "the -keys the producer used (key names key-<n>); keys outside count as mismatches")
 	count := fs.Int64("count", 100_000, "messages expected: sequence numbers [seq-base, seq-base+count)")
 	seqBase := fs.Int64("seq-base", 0, "lowest expected sequence number")
-	receiverQueue := fs.Int("receiver-queue", 1000, "ReceiverQueueSize")
+	receiverQueue := fs.Int("receiver-queue", 1000, "ReceiverQueueSize of each consumer")
 	timeCap := fs.Float64("time-cap", 60, "seconds; stop receiving after this")
 	idle := fs.Float64("idle", 5, "seconds without a message after which to give up")
 	sync_ := fs.Bool("sync", false, "print START/DONE/RESULT lines (bench/run.mjs)")
+	waitGo := fs.Bool("wait-go", false, "with -sync: subscribe first, print READY, wait for GO on stdin, then START (live runs)")
+	preload := fs.Bool("preload", false, "before START: create and close a producer on the topic, so that the broker has loaded it (a broker restarted on a backlog loads the topic on first use)")
 	_ = fs.Parse(argv)
-	watchdog(time.Duration((*timeCap+*idle)*float64(time.Second)) + 60*time.Second)
+	st, ok := parseSubscriptionType(*subType)
+	if !ok || *consumers < 1 || *consumers > 64 || *count < 0 || (*consumers > 1 && (st == pulsar.Exclusive)) {
+		fmt.Fprintln(os.Stderr, "load consume: need -type exclusive|failover|shared|key_shared, 1 ≤ -consumers ≤ 64 (1 with exclusive), -count ≥ 0")
+		return 2
+	}
+	// Without -wait-go the watchdog covers subscribe + time cap; with it, the wait for GO too.
+	watchdog(time.Duration((*timeCap+*idle)*float64(time.Second)) + 120*time.Second)
 
 	client, err := newClient(*url)
 	if err != nil {
 		emit("FAILED client: %v", err)
 		return 3
 	}
+	c := &checker{
+		count: *count, seqBase: *seqBase, keys: *keys,
+		seen:    make([]uint64, (*count+63)/64),
+		lastSeq: make([]map[uint32]int64, *consumers),
+		keyMap:  map[uint32]*keyState{},
+		done:    make(chan struct{}),
+	}
+	c.r.PerConsumer = make([]int64, *consumers)
+	for i := range c.lastSeq {
+		c.lastSeq[i] = map[uint32]int64{}
+	}
+	c.keyStates = make([]keyState, *keys)
+	c.keyNames = make([]string, *keys)
+	for k := range c.keyStates {
+		c.keyStates[k].last = -1
+		c.keyNames[k] = keyName(uint32(k))
+	}
+	if *count == 0 {
+		c.doneClosed = true
+		close(c.done)
+	}
+
+	var preloadS float64
+	if *preload {
+		p0 := time.Now()
+		p, err := client.CreateProducer(pulsar.ProducerOptions{Topic: *topic})
+		if err != nil {
+			emit("FAILED preload producer: %v", err)
+			closeWithin(10*time.Second, client.Close)
+			return 3
+		}
+		p.Close()
+		preloadS = time.Since(p0).Seconds()
+	}
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
-	if *sync_ {
+	if *sync_ && !*waitGo {
 		emit("START %.6f", unixSeconds(t0))
 	}
-	consumer, err := client.Subscribe(pulsar.ConsumerOptions{
-		Topic:                       *topic,
-		SubscriptionName:            *subscription,
-		Type:                        pulsar.Exclusive,
-		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
-		ReceiverQueueSize:           *receiverQueue,
-	})
-	if err != nil {
-		emit("FAILED subscribe: %v", err)
-		closeWithin(10*time.Second, client.Close)
-		return 3
+	// All consumers subscribe at once (one connection): their SUBSCRIBE commands reach the broker
+	// back to back, mostly before any of them has sent its first FLOW, so a Key_Shared backlog is
+	// usually split over all of them from the first message on.
+	cs := make([]pulsar.Consumer, *consumers)
+	errs := make([]error, *consumers)
+	c.joinedAt = make([]time.Duration, *consumers)
+	var subWG sync.WaitGroup
+	for i := range cs {
+		subWG.Add(1)
+		go func(i int) {
+			defer subWG.Done()
+			cs[i], errs[i] = client.Subscribe(pulsar.ConsumerOptions{
+				Topic:                       *topic,
+				SubscriptionName:            *subscription,
+				Name:                        fmt.Sprintf("bench-%d", i),
+				Type:                        st,
+				SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
+				ReceiverQueueSize:           *receiverQueue,
+			})
+			c.joinedAt[i] = time.Since(t0)
+		}(i)
 	}
+	subWG.Wait()
+	closeAll := func() {
+		var closers []func()
+		for _, cons := range cs {
+			if cons != nil {
+				closers = append(closers, cons.Close) // Close flushes the grouped acks
+			}
+		}
+		closeWithin(15*time.Second, append(closers, client.Close)...)
+	}
+	for i, err := range errs {
+		if err != nil {
+			emit("FAILED subscribe consumer %d: %v", i, err)
+			closeAll()
+			return 3
+		}
+	}
+	c.mu.Lock()
+	c.allJoined = true
+	c.mu.Unlock()
 	subscribed := time.Since(t0)
+	minJ, maxJ := c.joinedAt[0], c.joinedAt[0]
+	for _, j := range c.joinedAt {
+		minJ, maxJ = min(minJ, j), max(maxJ, j)
+	}
+	c.r.SubscribeSpread = jsonFloat((maxJ - minJ).Seconds())
+
+	if *waitGo {
+		if *sync_ {
+			emit("READY")
+		}
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if line != "GO\n" {
+			closeAll()
+			return 2
+		}
+		t0 = time.Now()
+		cpu0 = cpuSeconds()
+		if *sync_ {
+			emit("START %.6f", unixSeconds(t0))
+		}
+	}
 	deadline := t0.Add(time.Duration(*timeCap * float64(time.Second)))
 	idleD := time.Duration(*idle * float64(time.Second))
 
-	seen := make([]uint64, (*count+63)/64) // bitmap over [seq-base, seq-base+count)
-	lastSeq := map[uint32]int64{}          // per producer id: highest sequence number so far
-	var r consumeResult
-	r.StopReason = "count"
-	var firstAt, lastAt time.Time
-	lastAt = t0
-	timer := time.NewTimer(idleD)
-	ch := consumer.Chan()
-loop:
-	for r.Received < *count {
-		if time.Now().After(deadline) {
-			r.StopReason = "time cap"
-			break
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
+	stop := make(chan struct{})
+	var ackErrors atomic.Int64
+	var ackErrOnce sync.Once
+	var firstAckErr *string
+	var loops sync.WaitGroup
+	for i, cons := range cs {
+		loops.Add(1)
+		go func(i int, cons pulsar.Consumer) {
+			defer loops.Done()
+			ch := cons.Chan()
+			for {
+				select {
+				case <-stop:
+					return
+				case cm := <-ch:
+					c.check(i, cm.Payload(), cm.Key(), time.Now())
+					if err := cons.Ack(cm.Message); err != nil && !errors.Is(err, context.Canceled) {
+						ackErrors.Add(1)
+						ackErrOnce.Do(func() { s := err.Error(); firstAckErr = &s })
+					}
+				}
 			}
-		}
-		timer.Reset(idleD)
-		var cm pulsar.ConsumerMessage
+		}(i, cons)
+	}
+
+	reason := "count"
+	tick := time.NewTicker(50 * time.Millisecond)
+wait:
+	for {
 		select {
-		case cm = <-ch:
-		case <-timer.C:
-			r.StopReason = fmt.Sprintf("nothing for %g s", *idle)
-			break loop
-		}
-		lastAt = time.Now()
-		if firstAt.IsZero() {
-			firstAt = lastAt
-		}
-		r.Received++
-		payload := cm.Payload()
-		r.PayloadBytes += int64(len(payload))
-		if len(payload) < headerLen || [4]byte(payload[12:16]) != magic {
-			r.BadPayload++
-		} else {
-			seq := int64(binary.BigEndian.Uint64(payload[0:8]))
-			pid := binary.BigEndian.Uint32(payload[8:12])
-			if last, ok := lastSeq[pid]; ok && seq <= last {
-				r.OutOfOrder++
-			} else {
-				lastSeq[pid] = seq
+		case <-c.done:
+			break wait
+		case now := <-tick.C:
+			if now.After(deadline) {
+				reason = "time cap"
+				break wait
 			}
-			off := seq - *seqBase
-			if off < 0 || off >= *count {
-				r.OutOfRange++
-			} else if seen[off/64]&(1<<(off%64)) != 0 {
-				r.Duplicates++
-			} else {
-				seen[off/64] |= 1 << (off % 64)
-				r.Distinct++
+			c.mu.Lock()
+			last := c.lastAtNs
+			c.mu.Unlock()
+			since := t0
+			if last > 0 {
+				since = time.Unix(0, last)
 			}
-		}
-		if err := consumer.Ack(cm.Message); err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintf(os.Stderr, "load: ack: %v\n", err)
+			if now.Sub(since) > idleD {
+				reason = fmt.Sprintf("nothing for %g s", *idle)
+				break wait
+			}
 		}
 	}
+	tick.Stop()
 	cpu1 := cpuSeconds()
-	elapsed := lastAt.Sub(t0).Seconds()
+	close(stop)
+	loops.Wait()
+
+	c.mu.Lock()
+	c.doneClosed = true
+	r := c.r
+	lastAt := t0
+	if c.lastAtNs > 0 {
+		lastAt = time.Unix(0, c.lastAtNs)
+	}
+	firstAtNs := c.firstAtNs
+	c.mu.Unlock()
+
 	r.Mode = "consume"
+	r.Type = *subType
+	r.Consumers = *consumers
+	r.StopReason = reason
 	r.Expected = *count
 	r.MissingSeq = *count - r.Distinct
 	for off := int64(0); off < *count && len(r.FirstMissing) < 10; off++ {
-		if seen[off/64]&(1<<(off%64)) == 0 {
+		if c.seen[off/64]&(1<<(off%64)) == 0 {
 			r.FirstMissing = append(r.FirstMissing, *seqBase+off)
 		}
 	}
-	r.Subscribe = jsonFloat(subscribed.Seconds())
-	r.FirstMessage = jsonFloat(math.NaN())
-	if !firstAt.IsZero() {
-		r.FirstMessage = jsonFloat(firstAt.Sub(t0).Seconds())
+	for k := range c.keyStates {
+		if ks := &c.keyStates[k]; ks.seenBy != 0 {
+			r.KeysSeen++
+			if bits.OnesCount64(ks.seenBy) > 1 {
+				r.KeysMultiConsum++
+			}
+		}
 	}
+	for _, ks := range c.keyMap {
+		r.KeysSeen++
+		if bits.OnesCount64(ks.seenBy) > 1 {
+			r.KeysMultiConsum++
+		}
+	}
+	r.AckErrors = ackErrors.Load()
+	r.FirstAckError = firstAckErr
+	elapsed := lastAt.Sub(t0).Seconds()
+	r.Subscribe = jsonFloat(subscribed.Seconds())
+	r.Preload = jsonFloat(preloadS)
+	r.FirstMessage = jsonFloat(math.NaN())
+	if firstAtNs > 0 {
+		r.FirstMessage = jsonFloat(time.Unix(0, firstAtNs).Sub(t0).Seconds())
+	}
+	e2e := c.e2e.summary()
+	r.E2EP50, r.E2EP99, r.E2EP999, r.E2EMax = jsonFloat(e2e.P50), jsonFloat(e2e.P99), jsonFloat(e2e.P999), jsonFloat(e2e.Max)
 	r.StartUnix = unixSeconds(t0)
 	r.EndUnix = unixSeconds(lastAt)
 	r.Elapsed = jsonFloat(elapsed)
@@ -639,8 +972,16 @@ loop:
 	} else {
 		emit("%s", line)
 	}
-	closeWithin(15*time.Second, consumer.Close, client.Close) // Close flushes the grouped acks
-	if r.Received != *count || r.Duplicates > 0 || r.MissingSeq > 0 || r.BadPayload > 0 || r.OutOfRange > 0 || r.OutOfOrder > 0 {
+	closeAll()
+	if r.Received != *count || r.Duplicates > 0 || r.MissingSeq > 0 || r.BadPayload > 0 || r.OutOfRange > 0 || r.KeyMismatch > 0 || r.AckErrors > 0 {
+		return 3
+	}
+	// One active consumer receives in publish order; with several (Shared, Key_Shared) messages of
+	// different keys may reach a consumer out of publish order (replay, look-ahead): only reported.
+	if r.OutOfOrder > 0 && (st == pulsar.Exclusive || st == pulsar.Failover) {
+		return 3
+	}
+	if st == pulsar.KeyShared && (r.KeyOutOfOrder > 0 || r.KeyMovesBack > 0 || r.KeyMovesEarlier > 0) {
 		return 3
 	}
 	return 0

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -20,6 +21,7 @@ func init() {
 	register("retry-letter-delay", 0, retryLetterDelay)
 	register("delayed-delivery-restart", 280, delayedDeliveryRestart)
 	register("dedup-across-restart", 280, dedupAcrossRestart)
+	register("backlog-quota-producer-exception", 0, backlogQuotaProducerException)
 }
 
 // Pulsar's delayedDeliveryTickTimeMillis default. Pulsar (isDelayedDeliveryDeliverAtTimeStrict=false) may deliver a
@@ -259,12 +261,58 @@ func dedupAcrossRestart(x *X) {
 	controlRestart("kill")
 	cl = x.client()
 	p = producer(cl, opts)
-	check(p.LastSequenceID() == 9, "after the restart the last sequence id is %d, expected 9", p.LastSequenceID())
-	for i := int64(5); i < 15; i++ {
+	for i := int64(5); i < 10; i++ {
 		id := i
 		send(p, &pulsar.ProducerMessage{Payload: []byte(fmt.Sprintf("m%d", i)), SequenceID: &id})
 	}
+	// Go keeps LastSequenceID() at -1 until a receipt, but numbers new messages from PRODUCER_SUCCESS.last_sequence_id + 1
+	// (producer_partition.go grabCnx): had the broker forgotten, these would reuse 0..4 and be dropped as duplicates.
+	for i := 10; i < 15; i++ {
+		sendText(p, fmt.Sprintf("m%d", i))
+	}
+	check(p.LastSequenceID() == 14, "after the restart new messages were numbered up to %d, expected 14 (last_sequence_id 9 + 5)", p.LastSequenceID())
 	c := subEarliest(cl, t, "anchor")
 	got := drainQuiet(c, secs(10), 3*time.Second, false)
 	check(equalStrings(got, seq("m", 0, 15)), "stored messages %q, expected m0..m14 once each", got)
+}
+
+// PROTOCOL.md §5.5/§2.10: with a namespace backlog quota (POST …/backlogQuota, policy producer_exception) that the
+// slowest subscription's backlog exceeds, a new producer is refused with ProducerBlockedQuotaExceededException
+// (PersistentTopic.checkBacklogQuotaExceeded); once the backlog is acknowledged producers are accepted again.
+func backlogQuotaProducerException(x *X) {
+	ns := fmt.Sprintf("public/compat-quota-%s-go", runID)
+	status, body, err := httpDo("PUT", adminURL+"/admin/v2/namespaces/"+ns, nil, "application/json", secs(30))
+	ok(err, "create namespace")
+	check(status == http.StatusNoContent || status == http.StatusConflict, "creating %s: HTTP %d %s", ns, status, body)
+	quota := []byte(`{"limitSize": 10240, "limitTime": -1, "policy": "producer_exception"}`)
+	status, body, err = httpDo("POST", adminURL+"/admin/v2/namespaces/"+ns+"/backlogQuota?backlogQuotaType=destination_storage",
+		quota, "application/json", secs(30))
+	ok(err, "set backlog quota")
+	check(status == http.StatusNoContent, "setting the backlog quota: HTTP %d %s", status, body)
+	t := fmt.Sprintf("persistent://%s/quota-%d", ns, rand.Intn(1<<30))
+	cl := x.client()
+	c := subEarliest(cl, t, "slow")
+	p := producer(cl, pulsar.ProducerOptions{Topic: t, DisableBatching: true})
+	payload := make([]byte, 1024)
+	ms := make([]*pulsar.ProducerMessage, 30)
+	for i := range ms {
+		ms[i] = &pulsar.ProducerMessage{Payload: payload}
+	}
+	sendAll(p, ms)
+	_, err = cl.CreateProducer(pulsar.ProducerOptions{Topic: t, DisableBatching: true})
+	check(err != nil && strings.Contains(err.Error(), "ProducerBlockedQuotaExceededException"),
+		"a new producer over the quota got %v, expected ProducerBlockedQuotaExceededException", err)
+	for _, m := range drain(c, 30, secs(10), false) {
+		ok(c.Ack(m), "ack")
+	}
+	deadline := time.Now().Add(secs(20))
+	for {
+		q, err := cl.CreateProducer(pulsar.ProducerOptions{Topic: t, DisableBatching: true})
+		if err == nil {
+			q.Close()
+			return
+		}
+		check(time.Now().Before(deadline), "producers still refused after the backlog was acknowledged: %v", err)
+		time.Sleep(500 * time.Millisecond)
+	}
 }

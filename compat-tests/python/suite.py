@@ -1622,6 +1622,39 @@ def batch_index_ack(cx):
     check(again == [f"m{i}" for i in range(1, 10, 2)], f"after reconnecting got {again}, expected only the unacked m1 m3 m5 m7 m9")
 
 
+@scenario("backlog-quota-producer-exception")
+def backlog_quota_producer_exception(cx):
+    """PROTOCOL.md §5.5 / §2.10: with a namespace backlog quota (POST …/backlogQuota, policy producer_exception) that the
+    slowest subscription's backlog exceeds, a new producer is refused with ProducerBlockedQuotaExceededException
+    (PersistentTopic.checkBacklogQuotaExceeded); once the backlog is acknowledged producers are accepted again."""
+    ns = f"public/compat-quota-{RUN_ID}-py"
+    status, body = admin_call("PUT", f"/admin/v2/namespaces/{ns}")
+    check(status in (204, 409), f"creating namespace {ns}: HTTP {status} {body}")
+    quota = {"limitSize": 10 * 1024, "limitTime": -1, "policy": "producer_exception"}
+    status, body = admin_call("POST", f"/admin/v2/namespaces/{ns}/backlogQuota?backlogQuotaType=destination_storage", quota)
+    check(status == 204, f"setting the backlog quota: HTTP {status} {body}")
+    t = f"persistent://{ns}/quota-{random.randint(0, 1 << 30)}"
+    cl = cx.client()
+    c = cl.subscribe(t, "slow", initial_position=InitialPosition.Earliest)
+    p = cl.create_producer(t, batching_enabled=False)
+    send_all(p, [b"x" * 1024] * 30)
+    try:
+        cl.create_producer(t, batching_enabled=False)
+        raise AssertionError("a new producer was accepted with 30 KiB of backlog over a 10 KiB quota")
+    except pulsar.ProducerBlockedQuotaExceededException:
+        pass
+    for m in drain(c, 30):
+        c.acknowledge(m)
+    deadline = time.time() + wait_s(20)
+    while True:
+        try:
+            cl.create_producer(t, batching_enabled=False)
+            break
+        except pulsar.ProducerBlockedQuotaExceededException:
+            check(time.time() < deadline, "producers still refused after the backlog was acknowledged")
+            time.sleep(0.5)
+
+
 # ------------------------------------------------------------------------------------------------
 # broker restarts (through the runner's control endpoint)
 

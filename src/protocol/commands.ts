@@ -1,5 +1,6 @@
 import type { AckSetWord } from './ack-set-wire.js';
 import { encodePayloadFrameHeader, encodeSimpleFrame } from './frame.js';
+import { encodeMessageHeader } from './message-header.js';
 import { BaseCommandType, UINT64_MINUS_ONE } from './proto.js';
 import {
   CommandType,
@@ -54,7 +55,7 @@ export function newError(requestId: number, error: ServerErrorCode, message: str
   return frame(CommandType.ERROR, 'error', { request_id: requestId, error, message });
 }
 
-export function newProducerSuccess(requestId: number, producerName: string, lastSequenceId: number): Buffer {
+export function newProducerSuccess(requestId: number, producerName: string, lastSequenceId: number | bigint): Buffer {
   return frame(CommandType.PRODUCER_SUCCESS, 'producer_success', {
     request_id: requestId,
     producer_name: producerName,
@@ -64,7 +65,7 @@ export function newProducerSuccess(requestId: number, producerName: string, last
   });
 }
 
-export function newSendReceipt(producerId: number, sequenceId: number, highestSequenceId: number,
+export function newSendReceipt(producerId: number, sequenceId: number | bigint, highestSequenceId: number | bigint,
   ledgerId: number, entryId: number): Buffer {
   return frame(CommandType.SEND_RECEIPT, 'send_receipt', {
     producer_id: producerId,
@@ -74,7 +75,7 @@ export function newSendReceipt(producerId: number, sequenceId: number, highestSe
   });
 }
 
-export function newSendError(producerId: number, sequenceId: number, error: ServerErrorCode, message: string): Buffer {
+export function newSendError(producerId: number, sequenceId: number | bigint, error: ServerErrorCode, message: string): Buffer {
   return frame(CommandType.SEND_ERROR, 'send_error', {
     producer_id: producerId, sequence_id: sequenceId, error, message,
   });
@@ -83,11 +84,10 @@ export function newSendError(producerId: number, sequenceId: number, error: Serv
 /** Header of a MESSAGE frame; the stored entry ([0x0e01][crc][metadata][payload]) follows unchanged. */
 export function newMessageHeader(consumerId: number, messageId: MessageIdData, redeliveryCount: number,
   entryBytes: number, ackSet?: readonly AckSetWord[]): Buffer {
-  const message: Record<string, unknown> = { consumer_id: consumerId, message_id: messageId };
-  if (redeliveryCount > 0) message.redelivery_count = redeliveryCount;
-  if (ackSet) message.ack_set = ackSet;
-  const command = BaseCommandType.encode({ type: CommandType.MESSAGE, message }).finish();
-  return encodePayloadFrameHeader(command, entryBytes);
+  return encodeMessageHeader({
+    consumerId, ledgerId: messageId.ledgerId, entryId: messageId.entryId, partition: messageId.partition ?? -1,
+    redeliveryCount, ...(ackSet ? { ackSet } : {}),
+  }, entryBytes);
 }
 
 export function newPartitionedMetadataResponse(requestId: number, partitions: number): Buffer {

@@ -9,6 +9,8 @@ export interface KvBackend {
   entries(prefix: string): AsyncIterable<[string, string]>;
   /** Up to `limit` entries with fromKey <= key < endKey, in key order. */
   range(fromKey: string, endKey: string, limit: number): Promise<Array<[string, string]>>;
+  /** Deletes every key with fromKey <= key < endKey; durable when it resolves. */
+  clearRange(fromKey: string, endKey: string): Promise<void>;
   /** Applies all operations atomically, in order; durable when it resolves. */
   write(operations: readonly KvOperation[]): Promise<void>;
   close(): Promise<void>;
@@ -33,6 +35,11 @@ export function createMemoryKv(data: Map<string, string> = new Map()): KvBackend
         .sort(compareKeys)
         .slice(0, limit);
       return keys.map((key): [string, string] => [key, data.get(key)!]);
+    },
+    async clearRange(fromKey, endKey) {
+      for (const key of [...data.keys()]) {
+        if (compareKeys(key, fromKey) >= 0 && compareKeys(key, endKey) < 0) data.delete(key);
+      }
     },
     async write(operations) {
       for (const operation of operations) {

@@ -3,7 +3,7 @@
  * collect in a map that keeps only the latest value per key, and go out together in the next batch.
  * Each write resolves once a batch holding it (or a later value of its key) is durable.
  */
-import type { KvBackend, KvOperation } from './kv-backend.js';
+import { compareKeys, type KvBackend, type KvOperation } from './kv-backend.js';
 
 interface Waiter {
   readonly resolve: () => void;
@@ -14,6 +14,7 @@ export class KvBatcher {
   /** null marks a delete. */
   private pending = new Map<string, string | null>();
   private prefixDeletes: string[] = [];
+  private rangeDeletes: Array<readonly [string, string]> = [];
   private waiters: Waiter[] = [];
   private writing = false;
   private idleWaiters: Array<() => void> = [];
@@ -28,6 +29,22 @@ export class KvBatcher {
 
   del(key: string): Promise<void> {
     this.pending.set(key, null);
+    return this.enqueue();
+  }
+
+  /** Many puts and deletes, one promise: for writers that produce thousands of keys a second. */
+  apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[] = []): Promise<void> {
+    for (const [key, value] of puts) this.pending.set(key, value);
+    for (const key of deletes) this.pending.set(key, null);
+    return this.enqueue();
+  }
+
+  /** Deletes every key in [from, to) (UTF-8 byte order), including keys whose puts are still pending. */
+  delRange(from: string, to: string): Promise<void> {
+    for (const key of this.pending.keys()) {
+      if (compareKeys(key, from) >= 0 && compareKeys(key, to) < 0) this.pending.delete(key);
+    }
+    this.rangeDeletes.push([from, to]);
     return this.enqueue();
   }
 
@@ -61,10 +78,14 @@ export class KvBatcher {
       const waiters = this.waiters;
       const pending = this.pending;
       const prefixes = this.prefixDeletes;
+      const ranges = this.rangeDeletes;
       this.waiters = [];
       this.pending = new Map();
       this.prefixDeletes = [];
+      this.rangeDeletes = [];
       try {
+        // Range deletes run first (natively), so puts enqueued after them survive, as with prefix deletes.
+        for (const [from, to] of ranges) await this.kv.clearRange(from, to);
         await this.kv.write(await this.buildOperations(pending, prefixes));
         this.batchesWritten++;
         for (const waiter of waiters) waiter.resolve();

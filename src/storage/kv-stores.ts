@@ -72,6 +72,14 @@ export function createIndexStore(kv: KvBackend, batcher: KvBatcher): IndexStore 
   return {
     put: (space, key, value) => batcher.put(spacePrefix(space) + key, value),
     delete: (space, key) => batcher.del(spacePrefix(space) + key),
+    putMany(space, entries) {
+      const prefix = spacePrefix(space);
+      return batcher.apply(entries.map(([key, value]) => [prefix + key, value] as const));
+    },
+    removeRange(space, fromKey, toKey) {
+      const prefix = spacePrefix(space);
+      return batcher.delRange(prefix + fromKey, prefix + toKey);
+    },
     async range(space, fromKey, limit) {
       const prefix = spacePrefix(space);
       // '0' follows '/' in byte order: the end of this space's keys.

@@ -469,6 +469,19 @@ function defineIndexTests(ctx: SuiteContext): void {
     expect(await reopened.indexes.range('delayed/t/ab', '', 10)).toEqual([]);
     expect(await reopened.indexes.range('delayed/u/a', '', 10)).toEqual([['0000', 'other topic']]);
   });
+
+  it('writes many index keys at once and removes a key range, pending puts included', async () => {
+    const storage = await ctx.harness.open();
+    await storage.indexes.putMany('s', [['a1', '1'], ['a2', '2'], ['b1', '3'], ['c1', '4']]);
+    const late = storage.indexes.putMany('s', [['a3', '5'], ['d1', '6']]);
+    const removed = storage.indexes.removeRange('s', 'a2', 'c');
+    await Promise.all([late, removed]);
+    expect(await storage.indexes.range('s', '', 10)).toEqual([['a1', '1'], ['c1', '4'], ['d1', '6']]);
+    await storage.indexes.putMany('s', [['b2', '7']]);
+    await storage.close();
+    const reopened = await ctx.harness.open();
+    expect((await reopened.indexes.range('s', '', 10)).map(([k]) => k)).toEqual(['a1', 'b2', 'c1', 'd1']);
+  });
 }
 
 export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {

@@ -5,10 +5,18 @@ import { before, DelayedHeap, type HeapItem } from './delayed-heap.js';
 /** The persistent part of the index: entries in (deliverAt, key) order (delayed-index.ts). */
 export interface DelayedIndex {
   put(item: HeapItem): void;
-  remove(at: number, key: number): void;
+  /** Removes [from, to) in (deliverAt, key) order; ±Infinity times stand for the ends. */
+  removeRange(fromAt: number, fromKey: number, toAt: number, toKey: number): void;
   /** Up to `limit` entries at or after (fromAt, fromKey) in order; fromAt -Infinity reads from the start. */
   page(fromAt: number, fromKey: number, limit: number): Promise<HeapItem[]>;
+  /** Writes not yet durable. */
+  readonly backlog: number;
+  /** Called whenever every write so far is durable. */
+  onDrained(callback: () => void): void;
 }
+
+/** Index writes outstanding beyond which the dispatcher stops reading new entries until they are written. */
+const MAX_INDEX_BACKLOG = 50_000;
 
 export interface DelayedDeliveryOptions {
   /** delayedDeliveryTickTimeMillis: the timer runs at most once per tick. */
@@ -30,8 +38,10 @@ export interface DueEntry {
  *
  * Memory holds only (deliverAt, position key, tag) and at most `maxInMemory` of them: every entry
  * before the horizon is in memory, every entry from it on is in the index on disk. When memory fills,
- * the later half moves to the index; when memory runs low, the next page comes back from it. Without
- * an index (non-durable subscriptions) everything stays in memory.
+ * the later half moves to the index; when memory runs low, the next page comes back from it (and leaves
+ * the disk, so each entry is in exactly one place). Without an index (non-durable subscriptions)
+ * everything stays in memory. What was in memory at a crash is found again when the dispatcher reads
+ * the unacknowledged backlog after the restart; the index spares memory, not correctness.
  */
 export class DelayedDeliveryTracker {
   private readonly heap = new DelayedHeap();
@@ -56,7 +66,15 @@ export class DelayedDeliveryTracker {
     // With an index, what earlier runs spilled is unknown until the first page is read.
     this.horizonAt = index ? -Infinity : Infinity;
     this.horizonKey = -Infinity;
+    index?.onDrained(() => {
+      if (!this.closed) this.onDue();
+    });
     this.refill();
+  }
+
+  /** Too many index writes outstanding: the dispatcher should not read (and hold) more until they are written. */
+  congested(): boolean {
+    return (this.index?.backlog ?? 0) > MAX_INDEX_BACKLOG;
   }
 
   /** Entries held in memory (the rest are in the index). */
@@ -68,12 +86,12 @@ export class DelayedDeliveryTracker {
   hold(key: number, deliverAt: number, tag: number): boolean {
     if (deliverAt <= this.clock.now()) return false;
     if (this.inMemory.has(key)) return true;
+    const item = { at: deliverAt, key, tag };
     if (before(deliverAt, key, this.horizonAt, this.horizonKey)) {
-      this.pushInMemory({ at: deliverAt, key, tag, onDisk: false });
+      this.pushInMemory(item);
       if (this.heap.size > this.options.maxInMemory && this.index) this.spillLaterHalf();
       this.scheduleTimer();
     } else {
-      const item = { at: deliverAt, key, tag, onDisk: true };
       this.index!.put(item);
       if (this.loading) this.heldWhileLoading.push(item);
     }
@@ -89,10 +107,10 @@ export class DelayedDeliveryTracker {
     const now = this.clock.now();
     const due: DueEntry[] = [];
     while (due.length < limit && this.heap.minAt <= now) {
-      const item = this.heap.pop()!;
-      this.inMemory.delete(item.key);
-      if (item.onDisk) this.index?.remove(item.at, item.key);
-      due.push({ key: item.key, tag: item.tag });
+      const key = this.heap.topKey;
+      due.push({ key, tag: this.heap.topTag });
+      this.heap.removeTop();
+      this.inMemory.delete(key);
     }
     if (this.heap.size < this.options.maxInMemory / 4) this.refill();
     this.scheduleTimer();
@@ -126,13 +144,21 @@ export class DelayedDeliveryTracker {
     this.inMemory.add(item.key);
   }
 
-  /** Memory is full: the later half goes to the index and the horizon moves down to it. */
+  /**
+   * Memory is full: the later half goes to the index and the horizon moves down to it. A page being read
+   * is dropped: it starts at the old horizon and would claim the spilled range as held in memory.
+   */
   private spillLaterHalf(): void {
+    if (this.loading) {
+      this.loading = false;
+      this.heldWhileLoading = [];
+      this.generation++;
+    }
     const items = this.heap.items().sort((a, b) => a.at - b.at || a.key - b.key);
     const keep = items.slice(0, Math.max(1, items.length >> 1));
     const spill = items.slice(keep.length);
     for (const item of spill) {
-      if (!item.onDisk) this.index!.put(item);
+      this.index!.put(item);
       this.inMemory.delete(item.key);
     }
     this.heap.reset(keep);
@@ -162,9 +188,11 @@ export class DelayedDeliveryTracker {
   private loaded(page: HeapItem[], limit: number): void {
     const last = page[page.length - 1];
     const full = page.length >= limit && last !== undefined;
+    const [fromAt, fromKey] = [this.horizonAt, this.horizonKey];
     // Everything up to the last entry read is in memory now; the next page starts right after it.
     this.horizonAt = full ? last.at : Infinity;
     this.horizonKey = full ? last.key + 1 : -Infinity;
+    this.index!.removeRange(fromAt, fromKey, this.horizonAt, this.horizonKey);
     for (const item of page) if (!this.inMemory.has(item.key)) this.pushInMemory(item);
     for (const item of this.heldWhileLoading) {
       if (!this.inMemory.has(item.key) && before(item.at, item.key, this.horizonAt, this.horizonKey)) this.pushInMemory(item);

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../config/logger.js';
+import { scanDispatchFields, type DispatchFields } from '../protocol/metadata-scan.js';
 import { messagesInEntry, readEntryMetadata } from '../protocol/peek.js';
 import type { MessageMetadata } from '../protocol/wire-types.js';
 import type { Entry, Ledger, Position } from '../storage/types.js';
@@ -7,7 +8,7 @@ import { ackBitsToWire, countAckBits } from './batch-ack-sets.js';
 import type { Consumer } from './consumer.js';
 import type { Cursor } from './cursor.js';
 import { DelayedDeliveryTracker, type DelayedDeliveryOptions, type DelayedIndex } from './delayed-delivery-tracker.js';
-import { isBefore, positionKey } from './positions.js';
+import { isBefore, positionFromKey, positionKey } from './positions.js';
 
 /** What Shared and Key_Shared dispatchers need to hold messages with a future deliver_at_time. */
 export interface DelayedDeliverySetup {
@@ -88,6 +89,37 @@ export abstract class Dispatcher {
     return new DelayedDeliveryTracker(setup.clock, setup.options, setup.index?.(kind), () => this.trigger(), this.ctx.logger);
   }
 
+  /**
+   * The entries at `keys` (position keys), undefined where an entry is gone. Runs of consecutive positions are
+   * read with one read each: replayed entries (delayed ones falling due, redeliveries) often come in runs.
+   */
+  protected async readPositions(keys: readonly number[]): Promise<Array<Entry | undefined>> {
+    const order = keys.map((key, i) => [key, i] as const).sort((a, b) => a[0] - b[0]);
+    const result = new Array<Entry | undefined>(keys.length);
+    const reads: Array<Promise<void>> = [];
+    for (let start = 0; start < order.length;) {
+      let end = start + 1;
+      while (end < order.length && order[end]![0] === order[end - 1]![0] + 1) end++;
+      const run = order.slice(start, end);
+      reads.push(this.ctx.ledger.read(positionFromKey(run[0]![0]), run.length).then((entries) => {
+        const byKey = new Map(entries.map((entry) => [positionKey(entry.position), entry]));
+        for (const [key, index] of run) result[index] = byKey.get(key);
+      }));
+      start = end;
+    }
+    await Promise.all(reads);
+    return result;
+  }
+
+  /** Batch size, deliver_at_time and marker type of an entry, undefined (logged) when its metadata is unreadable. */
+  protected dispatchFieldsOf(entry: Entry): DispatchFields | undefined {
+    const scanned = scanDispatchFields(entry.data);
+    if (scanned) return scanned;
+    const metadata = this.metadataOf(entry);
+    if (!metadata) return undefined;
+    return { messages: messagesInEntry(metadata), deliverAt: Number(metadata.deliver_at_time ?? 0), markerType: metadata.marker_type ?? 0 };
+  }
+
   /** The entry's metadata, or undefined (logged) when it cannot be read. */
   protected metadataOf(entry: Entry): MessageMetadata | undefined {
     try {
@@ -117,12 +149,11 @@ export abstract class Dispatcher {
   }
 
   /** Whether `entry` must wait for its deliver_at_time; if so the tracker now holds it. */
-  protected holdIfDelayed(tracker: DelayedDeliveryTracker | undefined, entry: Entry, metadata: MessageMetadata | undefined,
-    tag: number): boolean {
-    const deliverAt = metadata?.deliver_at_time;
+  protected holdIfDelayed(tracker: DelayedDeliveryTracker | undefined, entry: Entry,
+    fields: Pick<DispatchFields, 'deliverAt' | 'markerType'> | undefined, tag: number): boolean {
     // Markers are never delayed (PersistentDispatcherMultipleConsumers.trackDelayedDelivery).
-    if (!tracker || !deliverAt || metadata.marker_type) return false;
-    return tracker.hold(positionKey(entry.position), deliverAt, tag);
+    if (!tracker || !fields?.deliverAt || fields.markerType) return false;
+    return tracker.hold(positionKey(entry.position), fields.deliverAt, tag);
   }
 
   /**
@@ -131,7 +162,7 @@ export abstract class Dispatcher {
    * goes with its ack set and is charged only for the messages still unacknowledged (Consumer.sendMessages).
    */
   protected deliver(consumer: Consumer, entry: Entry, redeliveryCount: number, knownMessages?: number): Delivered {
-    const batchSize = knownMessages ?? messagesOf(this.metadataOf(entry));
+    const batchSize = knownMessages ?? this.dispatchFieldsOf(entry)?.messages ?? 1;
     const ackBits = this.ctx.cursor.ackSetOf(entry.position);
     const messages = ackBits ? countAckBits(ackBits) : batchSize;
     consumer.permits -= messages;
@@ -143,9 +174,6 @@ export abstract class Dispatcher {
   }
 }
 
-function messagesOf(metadata: MessageMetadata | undefined): number {
-  return metadata ? messagesInEntry(metadata) : 1;
-}
 
 export function nextPositionAfter(entry: Entry): Position {
   return { ledgerId: entry.position.ledgerId, entryId: entry.position.entryId + 1 };

@@ -10,7 +10,7 @@ import { HashRangeSelector } from './hash-range-selector.js';
 import {
   DEFAULT_KEY_SHARED_META, KeySharedMode, checkKeySharedCompatibility, sameKeySharedPolicy, type KeySharedMeta,
 } from './key-shared-meta.js';
-import { isBefore, positionFromKey, positionKey } from './positions.js';
+import { isBefore, positionKey } from './positions.js';
 import { RedeliveryTracker } from './redelivery-tracker.js';
 import { ReplayQueue } from './replay-queue.js';
 import { stickyKeyOf } from './sticky-key.js';
@@ -104,7 +104,8 @@ export class KeySharedDispatcher extends Dispatcher {
     this.selector = this.meta.mode === KeySharedMode.STICKY
       ? new HashRangeSelector<Consumer>((c) => metaOf(c).hashRanges, describe)
       : new ConsistentHashSelector<Consumer>();
-    this.delayed = this.createDelayedTracker(`key-shared-${this.meta.mode === KeySharedMode.STICKY ? 'sticky' : 'auto-split'}`);
+    // Tags are hash slots, which differ between selectors: one index space per mode.
+    this.delayed = this.createDelayedTracker(this.meta.mode === KeySharedMode.STICKY ? 'ks' : 'ka');
   }
 
   /** Throws ConsumerBusy when `consumer` asks for another mode or out-of-order policy. */
@@ -301,7 +302,8 @@ export class KeySharedDispatcher extends Dispatcher {
     const key = positionKey(entry.position);
     if (this.ctx.cursor.isAcked(entry.position) || this.inFlight.has(key) || this.replay.has(key)) return;
     const { hash, messages, metadata } = this.inspect(entry);
-    if (this.holdIfDelayed(this.delayed, entry, metadata, hash)) return;
+    const delay = metadata ? { deliverAt: Number(metadata.deliver_at_time ?? 0), markerType: metadata.marker_type ?? 0 } : undefined;
+    if (this.holdIfDelayed(this.delayed, entry, delay, hash)) return;
     if (!round.blockedHashes.has(hash)) {
       const consumer = this.selector.select(hash);
       if (consumer) {
@@ -354,7 +356,7 @@ export class KeySharedDispatcher extends Dispatcher {
     if (picked.length >= this.ctx.readBatchSize) this.replayStale = true;
     const additions = this.replay.additions;
     const generation = cursor.generation;
-    const entries = await Promise.all(picked.map(([key]) => this.readAt(key)));
+    const entries = await this.readPositions(picked.map(([key]) => key));
     // An older entry may have joined the queue during the read: start over to keep order (Pulsar minReplayedPosition).
     if (this.closed || generation !== cursor.generation || additions !== this.replay.additions) {
       this.replayStale = true;
@@ -410,13 +412,6 @@ export class KeySharedDispatcher extends Dispatcher {
     return picked;
   }
 
-  private async readAt(key: number): Promise<Entry | undefined> {
-    const position = positionFromKey(key);
-    const [entry] = await this.ctx.ledger.read(position, 1);
-    const found = entry && entry.position.ledgerId === position.ledgerId && entry.position.entryId === position.entryId;
-    return found ? entry : undefined;
-  }
-
   private send(consumer: Consumer, entry: Entry, key: number, hash: number, messages: number | undefined): void {
     const { messages: sent, batchSize } = this.deliver(consumer, entry, this.redeliveries.countOf(key), messages);
     consumer.trackPending(key, { position: entry.position, messages: sent, batchSize });
@@ -434,7 +429,9 @@ export class KeySharedDispatcher extends Dispatcher {
     }
   }
 
+  /** Also waits while the delayed index is behind with its writes (reading on would pile up more). */
   private normalReadAllowed(): boolean {
+    if (this.delayed?.congested()) return false;
     return this.replay.size < this.lookAheadLimit() && this.consumers.some((c) => c.canReceive());
   }
 

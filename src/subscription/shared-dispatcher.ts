@@ -1,4 +1,3 @@
-import { messagesInEntry } from '../protocol/peek.js';
 import type { Entry, Position } from '../storage/types.js';
 import type { Consumer } from './consumer.js';
 import type { DelayedDeliveryTracker } from './delayed-delivery-tracker.js';
@@ -21,7 +20,7 @@ export class SharedDispatcher extends Dispatcher {
 
   constructor(ctx: DispatchContext) {
     super(ctx);
-    this.delayed = this.createDelayedTracker('shared');
+    this.delayed = this.createDelayedTracker('s');
   }
 
   addConsumer(consumer: Consumer): void {
@@ -127,15 +126,15 @@ export class SharedDispatcher extends Dispatcher {
       if (!entry) continue;
       const key = positionKey(entry.position);
       if (cursor.isAcked(entry.position) || this.owner.has(key)) continue;
-      const metadata = this.metadataOf(entry);
-      if (this.holdIfDelayed(this.delayed, entry, metadata, 0)) continue;
+      const fields = this.dispatchFieldsOf(entry);
+      if (this.holdIfDelayed(this.delayed, entry, fields, 0)) continue;
       const consumer = this.pickConsumer();
       if (!consumer) {
         // Not sent: back to the replay set, still ahead of new entries.
         for (const left of keys) if (!cursor.isAcked(positionFromKey(left)) && !this.owner.has(left)) this.replay.add(left);
         return true;
       }
-      this.send(consumer, entry, key, metadata ? messagesInEntry(metadata) : 1);
+      this.send(consumer, entry, key, fields?.messages ?? 1);
     }
     return true;
   }
@@ -152,11 +151,11 @@ export class SharedDispatcher extends Dispatcher {
     for (const entry of entries) {
       const key = positionKey(entry.position);
       if (!cursor.isAcked(entry.position) && !this.owner.has(key)) {
-        const metadata = this.metadataOf(entry);
-        if (!this.holdIfDelayed(this.delayed, entry, metadata, 0)) {
+        const fields = this.dispatchFieldsOf(entry);
+        if (!this.holdIfDelayed(this.delayed, entry, fields, 0)) {
           const consumer = this.pickConsumer();
           if (!consumer) return false;
-          this.send(consumer, entry, key, metadata ? messagesInEntry(metadata) : 1);
+          this.send(consumer, entry, key, fields?.messages ?? 1);
         }
       }
       if (isBefore(cursor.readPosition, nextPositionAfter(entry))) cursor.readPosition = nextPositionAfter(entry);

@@ -129,6 +129,20 @@ describe('producer deduplication', () => {
     expect(await send(again.topic, 4)).toBe('Dup');
   });
 
+  it('keeps sequence ids above 2^53 exact, in memory and in the snapshot', async () => {
+    const h = await harness();
+    const big = 2n ** 60n;
+    for (let i = 0n; i < 3n; i++) {
+      const o = { ...origin(0), sequenceId: big + i };
+      expect(h.topic.checkDuplicate(o)).toBe('NotDup');
+      await h.topic.publish(featureEntry({ sequenceId: 0 }), 1, o);
+    }
+    expect(h.topic.checkDuplicate({ ...origin(0), sequenceId: big + 1n })).toBe('Dup');
+    await h.close();
+    const again = await harness(SETTINGS, h.data);
+    expect(again.topic.lastSequenceId('p')).toBe(big + 2n);
+  });
+
   it('a failed write lets the producer send the same sequence id again (resetHighestSequenceIdPushed)', async () => {
     const storage = createMemoryStorage();
     const ledger = await storage.openLedger('t');

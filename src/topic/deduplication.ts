@@ -8,6 +8,13 @@ import { isBefore, previousOf } from '../subscription/positions.js';
 /** Pulsar's MessageDeduplication.MessageDupStatus. */
 export type DupStatus = 'NotDup' | 'Dup' | 'Unknown';
 
+/** Sequence ids are 64-bit: numbers, or BigInts above 2^53 (protocol/wide-integers.ts). */
+export type SequenceId = number | bigint;
+
+function highest(a: SequenceId, b: SequenceId): SequenceId {
+  return a > b ? a : b;
+}
+
 export interface DeduplicationSettings {
   /** brokerDeduplicationEntriesInterval: a snapshot after this many persisted entries. */
   readonly entriesInterval: number;
@@ -23,10 +30,13 @@ export const DEFAULT_DEDUPLICATION_SETTINGS: DeduplicationSettings = {
   entriesInterval: 1000, maxProducers: 10_000, snapshotIntervalMs: 120_000, producerInactivityMs: 360 * 60_000,
 };
 
-/** The persisted snapshot: highest persisted sequence id per producer name, covering entries up to `md`. */
+/**
+ * The persisted snapshot: highest persisted sequence id per producer name, covering entries up to `md`.
+ * Ids above 2^53 are kept as decimal strings (JSON has no 64-bit integers).
+ */
 interface Snapshot {
   readonly md: [number, number];
-  readonly producers: Record<string, number>;
+  readonly producers: Record<string, number | string>;
 }
 
 const REPLAY_BATCH = 100;
@@ -42,8 +52,8 @@ const REPLAY_BATCH = 100;
  */
 export class MessageDeduplication {
   private status: 'Disabled' | 'Recovering' | 'Enabled' = 'Disabled';
-  private readonly pushed = new Map<string, number>();
-  private readonly persistedIds = new Map<string, number>();
+  private readonly pushed = new Map<string, SequenceId>();
+  private readonly persistedIds = new Map<string, SequenceId>();
   private readonly inactiveSince = new Map<string, number>();
   private snapshotPosition: Position | undefined;
   private entriesSinceSnapshot = 0;
@@ -78,22 +88,22 @@ export class MessageDeduplication {
    * below the highest persisted, and "unknown" (still being written) otherwise. Only the last chunk of a
    * chunked message is checked.
    */
-  check(producerName: string, sequenceId: number, highestSequenceId: number, metadata: MessageMetadata | undefined): DupStatus {
+  check(producerName: string, sequenceId: SequenceId, highestSequenceId: SequenceId, metadata: MessageMetadata | undefined): DupStatus {
     if (!this.enabled || metadata?.marker_type || isEarlierChunk(metadata)) return 'NotDup';
     const lastPushed = this.pushed.get(producerName);
     if (lastPushed !== undefined && sequenceId <= lastPushed) {
       const lastPersisted = this.persistedIds.get(producerName);
       return lastPersisted !== undefined && sequenceId <= lastPersisted ? 'Dup' : 'Unknown';
     }
-    this.pushed.set(producerName, Math.max(highestSequenceId, sequenceId));
+    this.pushed.set(producerName, highest(highestSequenceId, sequenceId));
     return 'NotDup';
   }
 
   /** recordMessagePersisted: the entry is durable at `position`. */
-  persisted(producerName: string, sequenceId: number, highestSequenceId: number, metadata: MessageMetadata | undefined,
+  persisted(producerName: string, sequenceId: SequenceId, highestSequenceId: SequenceId, metadata: MessageMetadata | undefined,
     position: Position): void {
     if (!this.enabled || metadata?.marker_type || isEarlierChunk(metadata)) return;
-    this.persistedIds.set(producerName, Math.max(highestSequenceId, sequenceId));
+    this.persistedIds.set(producerName, highest(highestSequenceId, sequenceId));
     this.lastPersisted = position;
     if (++this.entriesSinceSnapshot >= this.settings.entriesInterval) void this.takeSnapshot(position);
   }
@@ -106,7 +116,7 @@ export class MessageDeduplication {
   }
 
   /** PRODUCER_SUCCESS.last_sequence_id (getLastPublishedSequenceId: the highest accepted, -1 if none). */
-  lastSequenceId(producerName: string): number {
+  lastSequenceId(producerName: string): SequenceId {
     return this.enabled ? this.pushed.get(producerName) ?? -1 : -1;
   }
 
@@ -183,7 +193,7 @@ export class MessageDeduplication {
   }
 
   private async recover(snapshot: Snapshot): Promise<void> {
-    for (const [name, id] of Object.entries(snapshot.producers)) this.remember(name, id);
+    for (const [name, id] of Object.entries(snapshot.producers)) this.remember(name, typeof id === 'string' ? BigInt(id) : id);
     this.snapshotPosition = { ledgerId: snapshot.md[0], entryId: snapshot.md[1] };
     let from = this.ledger.positionAfter(this.snapshotPosition, 1);
     let replayed = 0;
@@ -210,10 +220,10 @@ export class MessageDeduplication {
     }
     // A chunk before the last carries the message's sequence id but does not complete it.
     if (metadata.marker_type || isEarlierChunk(metadata)) return;
-    this.remember(metadata.producer_name, Math.max(metadata.highest_sequence_id ?? 0, metadata.sequence_id));
+    this.remember(metadata.producer_name, highest(metadata.highest_sequence_id ?? 0, metadata.sequence_id));
   }
 
-  private remember(name: string, sequenceId: number): void {
+  private remember(name: string, sequenceId: SequenceId): void {
     this.pushed.set(name, sequenceId);
     this.persistedIds.set(name, sequenceId);
     this.inactiveSince.set(name, this.clock.now());
@@ -240,11 +250,11 @@ export class MessageDeduplication {
   }
 
   private async writeSnapshot(position: Position): Promise<void> {
-    const producers: Record<string, number> = {};
+    const producers: Record<string, number | string> = {};
     let count = 0;
     for (const [name, id] of this.persistedIds) {
       if (count++ >= this.settings.maxProducers) break;
-      producers[name] = id;
+      producers[name] = typeof id === 'bigint' ? id.toString() : id;
     }
     const snapshot: Snapshot = { md: [position.ledgerId, position.entryId], producers };
     await this.metadata.put(this.key, snapshot);

@@ -66,6 +66,19 @@ describe('delayed delivery', () => {
     expect(again.sender.sequenceIds()).toEqual([...Array(12).keys()]);
   });
 
+  it('drops the subscription\'s index when the subscription is deleted', async () => {
+    h = await openFeatureTopic({ delayedDelivery: { enabled: true, tickMs: 100, maxInMemory: 4 } });
+    const { subscription, consumer } = await subscribeTo(h.topic, SubType.Shared, 1);
+    subscription.flow(consumer, 100);
+    for (let i = 0; i < 20; i++) await h.topic.publish(featureEntry({ sequenceId: i, deliverAtMs: h.clock.now() + 60_000 + i }), 1);
+    await turns(20);
+    const indexKeys = () => [...h!.data.kv.keys()].filter((key) => key.startsWith('idx/'));
+    expect(indexKeys().length).toBeGreaterThan(0);
+    await h.topic.deleteSubscription(subscription, consumer);
+    await turns(20);
+    expect(indexKeys()).toEqual([]);
+  });
+
   it('with little memory for the index, delivers every message in time order and none early', async () => {
     h = await openFeatureTopic({ delayedDelivery: { enabled: true, tickMs: 50, maxInMemory: 10 } });
     const start = h.clock.now();

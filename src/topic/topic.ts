@@ -11,7 +11,9 @@ import type { DelayedDeliverySetup } from '../subscription/dispatcher.js';
 import type { KeySharedMeta } from '../subscription/key-shared-meta.js';
 import { isBefore, previousOf } from '../subscription/positions.js';
 import { Subscription } from '../subscription/subscription.js';
-import { DEFAULT_DEDUPLICATION_SETTINGS, MessageDeduplication, type DeduplicationSettings, type DupStatus } from './deduplication.js';
+import {
+  DEFAULT_DEDUPLICATION_SETTINGS, MessageDeduplication, type DeduplicationSettings, type DupStatus, type SequenceId,
+} from './deduplication.js';
 import type { ProducerHandle } from './producer.js';
 import type { TopicName } from './topic-name.js';
 import { STANDALONE_TOPIC_POLICIES, type TopicPolicies } from './topic-policies.js';
@@ -45,8 +47,8 @@ export interface TopicServices {
 /** Who published an entry: what deduplication checks and records. */
 export interface PublishOrigin {
   readonly producerName: string;
-  readonly sequenceId: number;
-  readonly highestSequenceId: number;
+  readonly sequenceId: SequenceId;
+  readonly highestSequenceId: SequenceId;
   readonly metadata: MessageMetadata | undefined;
 }
 
@@ -134,7 +136,7 @@ export class Topic {
   }
 
   /** PRODUCER_SUCCESS.last_sequence_id: -1 unless deduplication is on. */
-  lastSequenceId(producerName: string): number {
+  lastSequenceId(producerName: string): SequenceId {
     return this.deduplication?.lastSequenceId(producerName) ?? -1;
   }
 
@@ -353,7 +355,7 @@ export class Topic {
     return {
       clock: this.clock,
       options: { tickMs: delayed.tickMs, maxInMemory: delayed.maxInMemory },
-      ...(durable && indexes ? { index: (kind: string) => createDelayedIndex(indexes, `${space}${kind}/`, this.logger) } : {}),
+      ...(durable && indexes ? { index: (kind: string) => createDelayedIndex(indexes, `${space}${kind}.`, this.logger) } : {}),
     };
   }
 }
