@@ -72,7 +72,7 @@ function subscriptionStats(subscription: Subscription, ledger: Ledger): Stats {
     msgOutCounter: consumers.reduce((n, c) => n + c.msgOutCounter, 0),
     msgRateRedeliver: 0, messageAckRate: 0, chunkedMessageRate: 0,
     msgBacklog: backlog, backlogSize: estimateBytes(ledger, backlog), msgBacklogNoDelayed: backlog,
-    blockedSubscriptionOnUnackedMsgs: false, msgDelayed: 0,
+    blockedSubscriptionOnUnackedMsgs: subscription.blockedOnUnackedMessages, msgDelayed: 0,
     unackedMessages: consumers.reduce((n, c) => n + c.unackedMessages, 0),
     type, msgRateExpired: 0, totalMsgExpired: subscription.msgExpiredCounter,
     consumers: consumers.map(consumerStats),

@@ -73,6 +73,11 @@ export class Subscription {
     return this.type;
   }
 
+  /** maxUnackedMessagesPerSubscription reached (stats: blockedSubscriptionOnUnackedMsgs). */
+  get blockedOnUnackedMessages(): boolean {
+    return this.unackedLimit.blocked;
+  }
+
   consumers(): readonly Consumer[] {
     return this.dispatcher?.connectedConsumers() ?? [];
   }
@@ -151,7 +156,10 @@ export class Subscription {
 
   private ackOne(consumer: Consumer, position: Position, ackSet: readonly AckSetWord[] | undefined): void {
     if (!ackSet) {
-      if (this.cursor.ackIndividual(position)) this.dispatcher?.acked(consumer, position);
+      // Also when the cursor had it already (expired by TTL, acked twice): the consumer must forget it as
+      // pending, or its unacked count never comes down (Consumer.messageAcked removes the pending ack).
+      this.cursor.ackIndividual(position);
+      this.dispatcher?.acked(consumer, position);
       return;
     }
     if (this.options.batchIndexAck === false) return;

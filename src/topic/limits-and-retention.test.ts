@@ -151,3 +151,20 @@ describe('backlog quota', () => {
     expect(subscription.cursor.backlogEntries()).toBeGreaterThan(0);
   });
 });
+
+describe('expiry and pending acks', () => {
+  it('an ack for a message the TTL already expired still frees the consumer\'s unacked slot', async () => {
+    h = await openFeatureTopic({ maxUnackedMessagesPerConsumer: 2 });
+    const now = h.clock.now();
+    await publishAged(4, () => now - 120_000);
+    const { subscription, consumer, sender } = await subscribeTo(h.topic, SubType.Shared, 1);
+    subscription.flow(consumer, 100);
+    await turns();
+    expect(sender.delivered).toHaveLength(2);
+    await h.topic.applyPolicies(policies({ messageTtlSeconds: 60 }));
+    expect(await expireMessages(h.topic)).toBe(4);
+    for (const d of sender.delivered) subscription.ack(consumer, AckType.Individual, [d.position]);
+    expect(consumer.unackedMessages).toBe(0);
+    expect(consumer.blocked).toBe(false);
+  });
+});
