@@ -93,7 +93,7 @@ function report(r) {
 ## Delayed delivery: ${count.toLocaleString('en')} delayed messages over ${windowS} s (\`node bench/delayed.mjs\`)
 
 Generated ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, commit ${commit}${dirty}.
-Default broker settings (file storage, tick 1000 ms, 100 000 delayed entries in memory per subscription, the rest in
+Default broker settings (file storage, tick 1000 ms, 50 000 delayed entries in memory per subscription, the rest in
 the on-disk index). One Go producer sends every message with DeliverAt spread evenly over the window, which starts
 ${leadS} s after the start; one Shared consumer acks each and measures arrival − DeliverAt.
 

@@ -95,7 +95,7 @@ export const defaultConfig: Readonly<BrokerConfig> = {
   acknowledgmentAtBatchIndexLevelEnabled: true,
   delayedDeliveryEnabled: true,
   delayedDeliveryTickTimeMillis: 1000,
-  delayedDeliveryMaxIndexesInMemory: 100_000,
+  delayedDeliveryMaxIndexesInMemory: 50_000,
   brokerDeduplicationEnabled: false,
   brokerDeduplicationEntriesInterval: 1000,
   brokerDeduplicationMaxNumberOfProducers: 10_000,

@@ -16,7 +16,7 @@ export interface DelayedIndex {
 }
 
 /** Index writes outstanding beyond which the dispatcher stops reading new entries until they are written. */
-const MAX_INDEX_BACKLOG = 50_000;
+const MAX_INDEX_BACKLOG = 20_000;
 
 export interface DelayedDeliveryOptions {
   /** delayedDeliveryTickTimeMillis: the timer runs at most once per tick. */

@@ -52,7 +52,7 @@ export interface PublishOrigin {
   readonly metadata: MessageMetadata | undefined;
 }
 
-const DEFAULT_DELAYED_DELIVERY = { enabled: true, tickMs: 1000, maxInMemory: 100_000 };
+const DEFAULT_DELAYED_DELIVERY = { enabled: true, tickMs: 1000, maxInMemory: 50_000 };
 
 export interface SubscribeRequest {
   readonly subscription: string;
