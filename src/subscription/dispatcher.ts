@@ -68,6 +68,14 @@ export abstract class Dispatcher {
     return this.consumers;
   }
 
+  /** Reset (seek): every consumer forgets what it had in flight. */
+  protected clearConsumersPending(): void {
+    for (const consumer of this.consumers) {
+      consumer.clearPending();
+      consumer.blocked = false;
+    }
+  }
+
   trigger(): void {
     if (this.closed) return;
     if (this.running) {

@@ -213,10 +213,7 @@ export class KeySharedDispatcher extends Dispatcher {
   }
 
   reset(): void {
-    for (const consumer of this.consumers) {
-      consumer.clearPending();
-      consumer.blocked = false;
-    }
+    this.clearConsumersPending();
     this.inFlight.clear();
     this.replay.clear();
     this.draining.clear();

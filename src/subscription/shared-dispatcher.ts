@@ -80,10 +80,7 @@ export class SharedDispatcher extends Dispatcher {
   }
 
   reset(): void {
-    for (const consumer of this.consumers) {
-      consumer.clearPending();
-      consumer.blocked = false;
-    }
+    this.clearConsumersPending();
     this.owner.clear();
     this.replay.clear();
     this.redeliveries.clear();

@@ -2,6 +2,7 @@
  * Test-only helpers for the Key_Shared tests: keyed entries, a dispatcher over memory storage, and a
  * sender that records every delivery in one log (so order across consumers is visible).
  */
+import { storedEntry } from './stored-entry.js';
 import { silentLogger } from '../config/logger.js';
 import { readEntryMetadata } from '../protocol/peek.js';
 import { MessageMetadataType } from '../protocol/proto.js';
@@ -34,11 +35,7 @@ export function keyedEntry(m: KeyedMessage): Buffer {
     ...(m.orderingKey ? { ordering_key: m.orderingKey } : {}),
     ...(m.messages ? { num_messages_in_batch: m.messages } : {}),
   }).finish());
-  const entry = Buffer.alloc(10 + metadata.length + 4);
-  entry.writeUInt16BE(0x0e01, 0);
-  entry.writeUInt32BE(metadata.length, 6);
-  metadata.copy(entry, 10);
-  return entry;
+  return storedEntry(metadata);
 }
 
 export interface Delivery {

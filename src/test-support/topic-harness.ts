@@ -2,6 +2,7 @@
  * Test-only: a topic over memory storage with a manual clock, entries with the metadata fields the
  * retry/time/exactly-once features read, and a restart that keeps the storage's data.
  */
+import { storedEntry } from './stored-entry.js';
 import { silentLogger } from '../config/logger.js';
 import { MessageMetadataType } from '../protocol/proto.js';
 import { InitialPosition, type SubTypeCode } from '../protocol/wire-types.js';
@@ -34,11 +35,7 @@ export function featureEntry(o: EntryOptions): Buffer {
     ...(o.highestSequenceId !== undefined ? { highest_sequence_id: o.highestSequenceId } : {}),
     ...(o.chunk ? { chunk_id: o.chunk.id, num_chunks_from_msg: o.chunk.total, uuid: 'u', total_chunk_msg_size: 10 } : {}),
   }).finish());
-  const entry = Buffer.alloc(10 + metadata.length + 4);
-  entry.writeUInt16BE(0x0e01, 0);
-  entry.writeUInt32BE(metadata.length, 6);
-  metadata.copy(entry, 10);
-  return entry;
+  return storedEntry(metadata);
 }
 
 export interface FeatureHarness {

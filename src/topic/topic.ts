@@ -1,5 +1,6 @@
 import { BrokerError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { defaultConfig } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { readEntryMetadata, messagesInEntry } from '../protocol/peek.js';
 import { InitialPosition, SubType, type MessageMetadata, type SubTypeCode } from '../protocol/wire-types.js';
@@ -52,7 +53,11 @@ export interface PublishOrigin {
   readonly metadata: MessageMetadata | undefined;
 }
 
-const DEFAULT_DELAYED_DELIVERY = { enabled: true, tickMs: 1000, maxInMemory: 50_000 };
+const DEFAULT_DELAYED_DELIVERY = {
+  enabled: defaultConfig.delayedDeliveryEnabled,
+  tickMs: defaultConfig.delayedDeliveryTickTimeMillis,
+  maxInMemory: defaultConfig.delayedDeliveryMaxIndexesInMemory,
+};
 
 export interface SubscribeRequest {
   readonly subscription: string;
