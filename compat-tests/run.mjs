@@ -94,6 +94,10 @@ function parseOptions() {
 
 function loadCatalogue() {
   const cat = JSON.parse(fs.readFileSync(path.join(HERE, 'scenarios.json'), 'utf8'));
+  // scenarios.d/*.json: one fragment per feature area, each { "scenarios": [...] }, appended in name order
+  const fragDir = path.join(HERE, 'scenarios.d');
+  const fragments = fs.existsSync(fragDir) ? fs.readdirSync(fragDir).filter((f) => f.endsWith('.json')).sort() : [];
+  for (const f of fragments) cat.scenarios.push(...JSON.parse(fs.readFileSync(path.join(fragDir, f), 'utf8')).scenarios);
   CLIENTS = Object.keys(cat.clients ?? {});
   for (const [id, c] of Object.entries(cat.clients ?? {})) {
     if (!Array.isArray(c.command) || c.command.length === 0) throw new Error(`scenarios.json: client ${id} needs a command`);

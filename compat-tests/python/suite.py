@@ -1888,7 +1888,19 @@ def emit(sid, status, reason, ms):
     sys.stdout.flush()
 
 
+def load_scenario_modules():
+    """scen_*.py beside this file hold one feature area each; they run in this module's namespace
+    so they use its helpers and its @scenario decorator without importing."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.startswith("scen_") and name.endswith(".py"):
+            path = os.path.join(here, name)
+            with open(path) as f:
+                exec(compile(f.read(), path, "exec"), globals())
+
+
 def main():
+    load_scenario_modules()
     wanted = [s for s in os.environ.get("COMPAT_SCENARIOS", "").split(",") if s] or list(SCENARIOS)
     for sid in wanted:
         fn = SCENARIOS.get(sid)
