@@ -2,6 +2,7 @@ import type { AckSetWord } from './ack-set-wire.js';
 import { encodePayloadFrameHeader, encodeSimpleFrame } from './frame.js';
 import { encodeMessageHeader } from './message-header.js';
 import { BaseCommandType, UINT64_MINUS_ONE } from './proto.js';
+import { encodeSendReceipt } from './send-receipt.js';
 import {
   CommandType,
   type BaseCommand,
@@ -67,6 +68,9 @@ export function newProducerSuccess(requestId: number, producerName: string, last
 
 export function newSendReceipt(producerId: number, sequenceId: number | bigint, highestSequenceId: number | bigint,
   ledgerId: number, entryId: number): Buffer {
+  if (producerId >= 0 && sequenceId >= 0 && highestSequenceId >= 0 && ledgerId >= 0 && entryId >= 0) {
+    return encodeSendReceipt(producerId, sequenceId, highestSequenceId, ledgerId, entryId);
+  }
   return frame(CommandType.SEND_RECEIPT, 'send_receipt', {
     producer_id: producerId,
     sequence_id: sequenceId,
