@@ -1,5 +1,6 @@
 import type { BrokerContext } from './context.js';
 import { decodeCommand, newCloseConsumer, newMessageHeader, newActiveConsumerChange, PING_FRAME, PONG_FRAME, newError } from '../protocol/commands.js';
+import { decodeSendCommand } from '../protocol/send-command.js';
 import { FRAME_PADDING_BYTES, FrameDecoder, FrameError, type Frame } from '../protocol/frame.js';
 import { CommandType, type BaseCommand } from '../protocol/wire-types.js';
 import type { AckSetWord } from '../protocol/ack-set-wire.js';
@@ -187,7 +188,7 @@ export class Connection implements ConsumerSender {
   private handleFrame(frame: Frame): void {
     let command: BaseCommand;
     try {
-      command = decodeCommand(frame.command);
+      command = (frame.payload && decodeSendCommand(frame.command)) || decodeCommand(frame.command);
     } catch (error) {
       this.close((error as Error).message);
       return;

@@ -12,13 +12,13 @@ export type WideInteger = number | bigint;
 const FAST_VARINT_BYTES = 7; // 49 bits: always a safe integer
 const MAX_VARINT_BYTES = 10;
 
-interface RawReader {
+export interface RawReader {
   buf: Uint8Array;
   pos: number;
   len: number;
 }
 
-function readVarint64(reader: RawReader, signed: boolean): WideInteger {
+export function readVarint64(reader: RawReader, signed: boolean): WideInteger {
   const { buf, len } = reader;
   let pos = reader.pos;
   let value = 0;
