@@ -34,27 +34,53 @@ export function decodeSegmentHeader(header: Buffer): number | null {
   return ledgerId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ledgerId) : null;
 }
 
+/**
+ * Entries from this size on are written and cached by reference instead of copied: copying a large
+ * batch entry cost more broker CPU than anything else on the batched produce path. Smaller entries
+ * are packed into one allocation per batch, so the cache holds one buffer per batch rather than a
+ * view into each socket read that carried an entry.
+ */
+export const BY_REFERENCE_BYTES = 16 * 1024;
+
 export interface EncodedBatch {
-  /** All records back to back, ready for one write. */
-  readonly buffer: Buffer;
-  /** Offset of each record inside buffer. */
+  /** The records back to back, as buffers for one writev: packed headers and small entries, large entries between. */
+  readonly parts: readonly Buffer[];
+  readonly totalBytes: number;
+  /** Offset of each record from the start of the batch. */
   readonly recordOffsets: readonly number[];
+  /** Each entry's data as the batch holds it (a view of the packed buffer, or the entry itself). */
+  readonly views: readonly Buffer[];
 }
 
+/** Appended entries belong to the storage afterwards: large ones are kept by reference (see BY_REFERENCE_BYTES). */
 export function encodeRecords(entries: readonly Buffer[]): EncodedBatch {
-  let totalBytes = 0;
-  for (const entry of entries) totalBytes += RECORD_HEADER_BYTES + entry.length;
-  const buffer = Buffer.allocUnsafe(totalBytes);
+  let packedBytes = 0;
+  for (const entry of entries) packedBytes += RECORD_HEADER_BYTES + (entry.length < BY_REFERENCE_BYTES ? entry.length : 0);
+  const packed = Buffer.allocUnsafe(packedBytes);
+  const parts: Buffer[] = [];
   const recordOffsets: number[] = [];
+  const views: Buffer[] = [];
+  let packedAt = 0;
+  let partStart = 0;
   let offset = 0;
   for (const entry of entries) {
     recordOffsets.push(offset);
-    buffer.writeUInt32BE(entry.length, offset);
-    buffer.writeUInt32BE(checksum(entry), offset + 4);
-    entry.copy(buffer, offset + RECORD_HEADER_BYTES);
+    packed.writeUInt32BE(entry.length, packedAt);
+    packed.writeUInt32BE(checksum(entry), packedAt + 4);
+    packedAt += RECORD_HEADER_BYTES;
+    if (entry.length < BY_REFERENCE_BYTES) {
+      entry.copy(packed, packedAt);
+      views.push(packed.subarray(packedAt, packedAt + entry.length));
+      packedAt += entry.length;
+    } else {
+      parts.push(packed.subarray(partStart, packedAt), entry);
+      views.push(entry);
+      partStart = packedAt;
+    }
     offset += RECORD_HEADER_BYTES + entry.length;
   }
-  return { buffer, recordOffsets };
+  if (packedAt > partStart) parts.push(packed.subarray(partStart, packedAt));
+  return { parts, totalBytes: offset, recordOffsets, views };
 }
 
 export type RecordCheck =

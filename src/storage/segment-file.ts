@@ -78,26 +78,21 @@ export class SegmentFile implements SegmentHandle, PooledFile {
 
   async appendBatch(entries: readonly Buffer[]): Promise<void> {
     invariant(this.writable && this.handle !== null && this.state === 'open', 'append to a writable segment');
-    const { buffer, recordOffsets } = encodeRecords(entries);
+    const { parts, totalBytes, recordOffsets, views } = encodeRecords(entries);
     const startOffset = this.index.endOffset;
-    await this.writeDurably(this.handle, buffer, startOffset);
+    await this.writeDurably(this.handle, parts, totalBytes, startOffset);
     const firstEntryId = this.index.entryCount;
-    const views: Buffer[] = [];
     entries.forEach((entry, i) => {
-      const recordOffset = recordOffsets[i]!;
-      this.index.push(startOffset + recordOffset, RECORD_HEADER_BYTES + entry.length);
+      this.index.push(startOffset + recordOffsets[i]!, RECORD_HEADER_BYTES + entry.length);
       this.sizeBytes += entry.length;
-      // Cache views of the written buffer: one allocation per batch, and the caller's buffers are not kept.
-      const dataStart = recordOffset + RECORD_HEADER_BYTES;
-      views.push(buffer.subarray(dataStart, dataStart + entry.length));
     });
     this.ctx.cache.add(this.cacheRun, firstEntryId, views);
   }
 
-  private async writeDurably(handle: FileHandleIo, buffer: Buffer, startOffset: number): Promise<void> {
+  private async writeDurably(handle: FileHandleIo, parts: readonly Buffer[], totalBytes: number, startOffset: number): Promise<void> {
     try {
-      const written = await handle.writev([buffer], startOffset);
-      if (written !== buffer.length) throw new Error(`short write: ${written} of ${buffer.length} bytes`);
+      const written = await handle.writev(parts, startOffset);
+      if (written !== totalBytes) throw new Error(`short write: ${written} of ${totalBytes} bytes`);
     } catch (error) {
       const rolledBack = await this.rollBack(handle, startOffset);
       throw new SegmentWriteError(`write to ${this.path} failed`, !rolledBack, error);

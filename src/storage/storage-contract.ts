@@ -126,7 +126,7 @@ function defineReadTests(ctx: SuiteContext): void {
 }
 
 function defineAppendTests(ctx: SuiteContext): void {
-  it('keeps what was appended even when the caller reuses its buffer afterwards', async () => {
+  it('copies small entries, so a caller reusing its buffer afterwards does not change them', async () => {
     const ledger = await (await ctx.harness.open()).openLedger('t1');
     const buffer = Buffer.from('original');
     await ledger.append(buffer);

@@ -26,7 +26,10 @@ export interface SegmentInfo {
  */
 export interface Ledger {
   readonly name: string;
-  /** Durable append. Entries appended concurrently share one fsync. Resolution order = append order. */
+  /**
+   * Durable append. Entries appended concurrently share one fsync. Resolution order = append order.
+   * `data` belongs to the ledger afterwards (large entries are kept by reference): do not modify it.
+   */
   append(data: Buffer): Promise<Position>;
   /** Up to maxEntries entries with position >= from (skipping gaps between segments), stopping after maxBytes. */
   read(from: Position, maxEntries: number, maxBytes?: number): Promise<Entry[]>;
