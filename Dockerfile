@@ -21,4 +21,4 @@ USER node
 VOLUME ["/data"]
 EXPOSE 6650 8080
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/cli.js", "--data-dir", "/data", "--bind-address", "0.0.0.0", "--advertised-address", "localhost"]
+CMD ["node", "dist/vela.mjs", "--data-dir", "/data", "--bind-address", "0.0.0.0", "--advertised-address", "localhost"]

@@ -7,7 +7,7 @@ work="$(mktemp -d)"
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cp -r "$root/package.json" "$root/package-lock.json" "$root/dist" "$root/proto" "$work/"
 (cd "$work" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
-node "$work/dist/cli.js" --port 0 --http-port 0 --data-dir "$work/data" >"$work/out.log" 2>&1 &
+node "$work/dist/vela.mjs" --port 0 --http-port 0 --data-dir "$work/data" >"$work/out.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   if line="$(grep -m1 '^vela ready' "$work/out.log")"; then break; fi

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { AdminServer } from './admin/http-server.js';
 import { renderMetrics } from './admin/metrics.js';
 import { PulsarServer } from './broker/server.js';
@@ -7,6 +7,7 @@ import { defaultConfig, type BrokerConfig } from './config/config.js';
 import { silentLogger, type Logger } from './config/logger.js';
 import { createMemoryStorage, openFileStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
+import { packageFile } from './package-files.js';
 import { NamespaceStore } from './topic/namespaces.js';
 import { systemClock } from './clock.js';
 import { Housekeeping, housekeepingIntervals } from './topic/housekeeping.js';
@@ -22,8 +23,7 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require('../package.json') as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
 
 /** Starts a broker in this process: no globals, everything closable, ports 0 allowed. */
 export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger: Logger = silentLogger): Promise<RunningBroker> {
