@@ -52,6 +52,11 @@ const smoke = await run('bash', ['scripts/package-smoke.sh']);
 if (smoke.code === 0) totals.passed++;
 else totals.failed++;
 
+step('benchmark harness smoke (bench/compare.mjs --smoke: Vela only, Go load generator, ~30 s)');
+const benchSmoke = await run('node', ['bench/compare.mjs', '--smoke']);
+if (benchSmoke.code === 0) totals.passed++;
+else totals.failed++;
+
 step('conformance suite (official clients against the built broker)');
 const compat = await run('node', ['compat-tests/run.mjs']);
 const summary = [...compat.output.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].pop();

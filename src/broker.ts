@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from './config/logger.js';
 import { createMemoryStorage, openFileStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { packageFile } from './package-files.js';
+import { SchemaRegistry } from './schema/registry.js';
 import { NamespaceStore } from './topic/namespaces.js';
 import { systemClock } from './clock.js';
 import { Housekeeping, housekeepingIntervals } from './topic/housekeeping.js';
@@ -32,6 +33,7 @@ export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger:
   const namespaces = new NamespaceStore(storage.metadata, config.clusterName);
   await namespaces.bootstrap(await storage.listLedgers());
   const registry = new TopicRegistry(storage, topicSettingsFromConfig(config, systemClock), logger, namespaces);
+  const schemas = new SchemaRegistry(storage.metadata, systemClock);
   const housekeeping = new Housekeeping(registry, systemClock, housekeepingIntervals(config), logger);
   let port = config.port;
   let httpPort = config.httpPort;
@@ -40,7 +42,7 @@ export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger:
   const serviceUrl = () => `pulsar://${config.advertisedAddress}:${port}`;
   const webServiceUrl = () => `http://${config.advertisedAddress}:${httpPort}`;
   const ctx: BrokerContext = {
-    config, registry, logger,
+    config, registry, schemas, logger,
     serverVersion: `Vela ${VERSION}`,
     brokerServiceUrl: serviceUrl,
     nextProducerName: () => `${config.clusterName}-0-${producerCounter++}`,
@@ -48,7 +50,7 @@ export async function startBroker(overrides: Partial<BrokerConfig> = {}, logger:
   };
   const pulsar = new PulsarServer(ctx);
   const admin = new AdminServer({
-    registry, namespaces, clusterName: config.clusterName, version: VERSION,
+    registry, namespaces, schemas, clusterName: config.clusterName, version: VERSION,
     allowAutoTopicCreation: config.allowAutoTopicCreation,
     brokerServiceUrl: serviceUrl, webServiceUrl,
     metrics: () => renderMetrics(registry, config.clusterName, pulsar.connectionCount()),

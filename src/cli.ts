@@ -4,6 +4,7 @@ import { startBroker, VERSION } from './broker.js';
 import { defaultConfig, type BrokerConfig, type LogLevel } from './config/config.js';
 import { featureConfig, featureOptions, featureUsage } from './config/feature-flags.js';
 import { createLogger } from './config/logger.js';
+import { topicCreationConfig, topicCreationOptions, topicCreationUsage } from './config/topic-creation-flags.js';
 
 const usage = `Usage: vela [options]
 
@@ -18,7 +19,7 @@ Options:
   --advertised-address <h>   host returned to clients by lookups (default ${defaultConfig.advertisedAddress})
   --max-message-size <bytes> largest message accepted (default ${defaultConfig.maxMessageSizeBytes})
   --keep-alive-seconds <n>   keep-alive interval (default ${defaultConfig.keepAliveIntervalMs / 1000})
-  --log-level <level>        error, warn, info or debug (default ${defaultConfig.logLevel})${featureUsage}
+  --log-level <level>        error, warn, info or debug (default ${defaultConfig.logLevel})${featureUsage}${topicCreationUsage}
   --version                  print the version
   --help                     print this help
 `;
@@ -46,6 +47,7 @@ function parseConfig(argv: string[]): Partial<BrokerConfig> {
         'max-message-size': { type: 'string' }, 'keep-alive-seconds': { type: 'string' }, 'log-level': { type: 'string' },
         help: { type: 'boolean' }, version: { type: 'boolean' },
         ...featureOptions,
+        ...topicCreationOptions,
       },
     }));
   } catch (error) {
@@ -74,6 +76,7 @@ function parseConfig(argv: string[]): Partial<BrokerConfig> {
     keepAliveIntervalMs: 1000 * integer('--keep-alive-seconds', values['keep-alive-seconds'], defaultConfig.keepAliveIntervalMs / 1000, 1, 3600),
     logLevel: logLevel as LogLevel,
     ...featureConfig(values, integer, fail),
+    ...topicCreationConfig(values, integer, fail),
   };
 }
 

@@ -5,7 +5,7 @@
 export type BrokerErrorCode =
   | 'UnknownError' | 'MetadataError' | 'PersistenceError' | 'ConsumerBusy' | 'ServiceNotReady'
   | 'ChecksumError' | 'TopicNotFound' | 'SubscriptionNotFound' | 'ConsumerNotFound' | 'TooManyRequests'
-  | 'TopicTerminatedError' | 'ProducerBusy' | 'InvalidTopicName' | 'ConsumerAssignError'
+  | 'TopicTerminatedError' | 'ProducerBusy' | 'InvalidTopicName' | 'IncompatibleSchema' | 'ConsumerAssignError'
   | 'NotAllowedError' | 'ProducerFenced' | 'ProducerBlockedQuotaExceededError' | 'ProducerBlockedQuotaExceededException';
 
 export class BrokerError extends Error {

@@ -69,7 +69,7 @@ var keyedMagic = [4]byte{'V', 'L', 'B', '2'}
 func keyName(n uint32) string { return fmt.Sprintf("key-%d", n) }
 
 func usage() {
-	fmt.Fprintf(os.Stderr, `usage: load produce|consume [flags]   (load <mode> -h lists the flags)
+	fmt.Fprintf(os.Stderr, `usage: load produce|consume|first|idle|live [flags]   (load <mode> -h lists the flags)
 
 See the comment at the top of bench/go-load/main.go and bench/README.md.
 `)
@@ -85,6 +85,12 @@ func main() {
 		os.Exit(produce(os.Args[2:]))
 	case "consume":
 		os.Exit(consume(os.Args[2:]))
+	case "first":
+		os.Exit(firstProduce(os.Args[2:]))
+	case "idle":
+		os.Exit(idleConnections(os.Args[2:]))
+	case "live":
+		os.Exit(live(os.Args[2:]))
 	default:
 		usage()
 	}

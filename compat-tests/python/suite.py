@@ -1578,7 +1578,7 @@ def delayed_delivery_timing(cx):
     c = cl.subscribe(t, "sub", consumer_type=ConsumerType.Shared, initial_position=InitialPosition.Earliest)
     p = cl.create_producer(t, batching_enabled=False)
     due = {}
-    for name, delay_ms, how in [("after-4", 4000, "after"), ("at-2", 2000, "at"), ("after-6", 6000, "after"),
+    for name, delay_ms, how in [("after-5", 5000, "after"), ("at-2", 2000, "at"), ("after-7", 7000, "after"),
                                 ("at-3", 3000, "at"), ("now", 0, None)]:
         if how == "after":
             due[name] = time.time() + delay_ms / 1000
@@ -1592,7 +1592,7 @@ def delayed_delivery_timing(cx):
     arrivals = receive_timed(c, 5, 20)
     names = [n for n, _ in arrivals]
     check(len(names) == 5, f"received {names}, expected 5 messages")
-    check(names == ["now", "at-2", "at-3", "after-4", "after-6"], f"arrival order {names}")
+    check(names == ["now", "at-2", "at-3", "after-5", "after-7"], f"arrival order {names}")
     check_delayed_timing(arrivals, due)
 
 

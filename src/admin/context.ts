@@ -1,3 +1,4 @@
+import type { SchemaRegistry } from '../schema/registry.js';
 import type { NamespaceStore } from '../topic/namespaces.js';
 import type { TopicRegistry } from '../topic/registry.js';
 
@@ -5,6 +6,7 @@ import type { TopicRegistry } from '../topic/registry.js';
 export interface AdminContext {
   readonly registry: TopicRegistry;
   readonly namespaces: NamespaceStore;
+  readonly schemas: SchemaRegistry;
   readonly clusterName: string;
   readonly version: string;
   /** allowAutoTopicCreation, for GET …/partitions?checkAllowAutoCreation=true. */

@@ -6,10 +6,15 @@ import type { AdminContext } from './context.js';
 import { RestError, json, text, type Reply, type RouteEntry } from './route.js';
 import { namespacePolicyRoutes } from './routes-namespace-policies.js';
 import { namespaceRoutes } from './routes-namespaces.js';
+import { autoTopicCreationRoutes } from './routes-auto-topic-creation.js';
+import { nonPersistentRoutes } from './routes-non-persistent.js';
 import { partitionRoutes } from './routes-partitions.js';
+import { messageRoutes } from './routes-messages.js';
+import { schemaRoutes } from './routes-schemas.js';
 import { statsRoutes } from './routes-stats.js';
 import { subscriptionRoutes } from './routes-subscriptions.js';
 import { tenantRoutes } from './routes-tenants.js';
+import { topicAdminRoutes } from './routes-topic-admin.js';
 import { topicRoutes } from './routes-topics.js';
 import { unsupportedRoutes } from './routes-unsupported.js';
 import { topicFromMatch } from './topic-paths.js';
@@ -27,13 +32,23 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const routes: RouteEntry[] = [
   ['GET', /^\/admin\/v2\/brokers\/(health|ready)$/, () => text('ok')],
   ['GET', /^\/admin\/v2\/brokers\/version$/, (ctx) => text(ctx.version)],
+  // BrokersBase.getRuntimeConfiguration: Pulsar lists every setting as a string; `pulsar-admin clusters list`
+  // reads clusterName from it to mark the current cluster. Vela answers the settings it shares with Pulsar.
+  ['GET', /^\/admin\/v2\/brokers\/configuration\/runtime$/, (ctx) => json({
+    clusterName: ctx.clusterName, allowAutoTopicCreation: String(ctx.allowAutoTopicCreation),
+  })],
   ...tenantRoutes,
   ...namespaceRoutes,
   ...namespacePolicyRoutes,
+  ...autoTopicCreationRoutes,
+  ...nonPersistentRoutes,
   ...topicRoutes,
   ...partitionRoutes,
   ...subscriptionRoutes,
   ...statsRoutes,
+  ...schemaRoutes,
+  ...topicAdminRoutes,
+  ...messageRoutes,
   ['GET', /^\/lookup\/v2\/topic\/(persistent|non-persistent)\/([^/]+)\/([^/]+)\/([^/]+)$/, lookupRoute],
   ['GET', /^\/metrics\/?$/, (ctx) => text(ctx.metrics(), 'text/plain; version=0.0.4')],
   // Last: the first matching route wins, and these 501 placeholders must not shadow a real route added above.
@@ -84,8 +99,8 @@ export class AdminServer {
     } catch (error) {
       reply = errorReply(error);
     }
-    const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json' });
+    const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { ...reply.headers, 'Content-Type': reply.contentType ?? 'application/json' });
     res.end(body);
   }
 

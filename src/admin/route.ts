@@ -2,8 +2,10 @@ import type { AdminContext } from './context.js';
 
 export interface Reply {
   readonly status: number;
+  /** JSON unless a string or a Buffer (sent as is). */
   readonly body: unknown;
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** `match` holds the still URL-encoded path segments captured by the route's pattern. */

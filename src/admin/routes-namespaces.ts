@@ -38,7 +38,9 @@ async function createNamespace(ctx: AdminContext, m: RegExpMatchArray, _url: URL
     throw new RestError(400, 'Policies must be a JSON object');
   }
   const clusters = (policies as Policies).replication_clusters;
-  if (clusters !== undefined) {
+  // An empty list (what `pulsar-admin namespaces create` sends) means the local cluster, as Pulsar fills it in.
+  if (Array.isArray(clusters) && clusters.length === 0) delete (policies as { replication_clusters?: unknown }).replication_clusters;
+  else if (clusters !== undefined) {
     if (!Array.isArray(clusters)) throw new RestError(400, 'replication_clusters must be an array');
     const notAllowed = clusters.filter((c) => !tenantInfo.allowedClusters.includes(String(c)));
     if (notAllowed.length > 0) {

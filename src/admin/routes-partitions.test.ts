@@ -44,8 +44,24 @@ describe('partitioned topics', () => {
     expect(await reason('PUT', `${NS}/empty/partitions`)).toEqual([400, 'The request entity cannot be empty.']);
     expect(await reason('PUT', `${NS}/q-partition-2/partitions`, '2')).toEqual([412, "Partitioned Topic Name should not contain '-partition-'"]);
     expect(await reason('PUT', '/admin/v2/persistent/public/nope/t/partitions', '2')).toEqual([404, 'Namespace not found']);
-    expect(await reason('PUT', '/admin/v2/non-persistent/public/default/np/partitions', '2'))
-      .toEqual([501, 'Non-persistent topics are not supported by this broker yet']);
+  });
+
+  it('keeps only the metadata of a non-persistent partitioned topic: its partitions exist while used', async () => {
+    const NP = '/admin/v2/non-persistent/public/default';
+    expect((await b.call('PUT', `${NP}/np/partitions`, '2')).status).toBe(204);
+    expect(await b.call('GET', `${NP}/np/partitions`)).toEqual({ status: 200, body: { partitions: 2, deleted: false } });
+    expect((await b.call('GET', NP)).body).toEqual([]);
+    expect((await b.call('POST', `${NP}/np/partitions`, '3')).status).toBe(204);
+    const client = await b.client();
+    client.send(CommandType.PARTITIONED_METADATA, 'partitionMetadata', { topic: 'non-persistent://public/default/np', request_id: 1 });
+    expect((await client.next(CommandType.PARTITIONED_METADATA_RESPONSE)).command.partitionMetadataResponse).toMatchObject({ partitions: 3 });
+    client.send(CommandType.PRODUCER, 'producer', { topic: 'non-persistent://public/default/np-partition-2', producer_id: 1, request_id: 2 });
+    await client.next(CommandType.PRODUCER_SUCCESS);
+    expect((await b.call('GET', NP)).body).toEqual(['non-persistent://public/default/np-partition-2']);
+    expect((await b.call('DELETE', `${NP}/np/partitions`)).status).toBe(412);
+    expect((await b.call('DELETE', `${NP}/np/partitions?force=true`)).status).toBe(204);
+    expect((await b.call('GET', NP)).body).toEqual([]);
+    expect((await b.call('GET', `${NP}/np/partitions`)).status).toBe(404);
   });
 
   it('answers GET …/partitions for a missing topic with 404 unless auto-creation is asked about', async () => {

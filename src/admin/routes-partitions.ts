@@ -2,6 +2,7 @@ import { MAX_PARTITIONS, type PartitionedTopicMetadata } from '../topic/partitio
 import { PARTITION_SUFFIX, type TopicName } from '../topic/topic-name.js';
 import type { AdminContext } from './context.js';
 import { RestError, json, jsonBody, noContent, queryFlag, serialized, type Reply, type RouteEntry } from './route.js';
+import { deleteTopicSchema } from './routes-schemas.js';
 import { connectedClients, nameFromMatch, partitionsOf, topicFromMatch, topicPath } from './topic-paths.js';
 
 /** The body of PUT/POST …/partitions: a JSON integer, or `{"partitions":N,"properties":{…}}` (vnd.partitioned-topic-metadata+json). */
@@ -28,9 +29,12 @@ function checkMaxPartitions(partitions: number): void {
 
 /**
  * Creates partition topics [from, to) with the given durable subscriptions, at their (empty) start.
- * One at a time: thousands of ledgers opened at once would exhaust file handles.
+ * One at a time: thousands of ledgers opened at once would exhaust file handles. Non-persistent
+ * partitions exist only while used, so only their metadata is written (PersistentTopicsBase
+ * creates partitions for persistent topics only).
  */
 async function createPartitions(ctx: AdminContext, base: TopicName, from: number, to: number, subscriptions: string[]): Promise<void> {
+  if (base.domain !== 'persistent') return;
   for (const partition of partitionsOf(base, to).slice(from)) {
     const topic = await ctx.registry.getTopic(partition, true, true);
     for (const name of subscriptions) {
@@ -39,19 +43,27 @@ async function createPartitions(ctx: AdminContext, base: TopicName, from: number
   }
 }
 
-/** GET …/partitions (PersistentTopicsBase.internalGetPartitionedMetadataAsync); checkAllowAutoCreation defaults to false. */
+/**
+ * GET …/partitions (PersistentTopicsBase.internalGetPartitionedMetadataAsync); checkAllowAutoCreation defaults
+ * to false. With it, a missing topic is auto-created as PARTITIONED_METADATA does it.
+ */
 async function getPartitions(ctx: AdminContext, m: RegExpMatchArray, url: URL): Promise<Reply> {
   const name = topicFromMatch(ctx, m, true);
   const meta = name.partitionIndex >= 0 ? undefined : await ctx.registry.partitionedTopics.get(name.full);
   if (meta) return json({ partitions: meta.partitions, deleted: false, ...(meta.properties ? { properties: meta.properties } : {}) });
-  const autoCreate = queryFlag(url, 'checkAllowAutoCreation') && ctx.allowAutoTopicCreation;
-  if (autoCreate || (await ctx.registry.exists(name.full))) return json({ partitions: 0, deleted: false });
+  if (await ctx.registry.exists(name.full)) return json({ partitions: 0, deleted: false });
+  if (queryFlag(url, 'checkAllowAutoCreation') && (await ctx.registry.autoTopicCreation(name)).allowed) {
+    return json({ partitions: await ctx.registry.createDefaultPartitioned(name), deleted: false });
+  }
   throw new RestError(404, `Topic ${name.full} not found`);
 }
 
-/** PUT …/partitions: PersistentTopicsBase.internalCreatePartitionedTopic; partitions are created at once, as Pulsar does. */
+/**
+ * PUT …/partitions: PersistentTopicsBase.internalCreatePartitionedTopic; partitions are created at once, as Pulsar
+ * does, for either domain (NonPersistentTopics inherits the endpoint).
+ */
 async function createPartitioned(ctx: AdminContext, m: RegExpMatchArray, _url: URL, body: Buffer): Promise<Reply> {
-  const name = topicFromMatch(ctx, m);
+  const name = topicFromMatch(ctx, m, true);
   if (name.localName.includes(PARTITION_SUFFIX)) throw new RestError(412, "Partitioned Topic Name should not contain '-partition-'");
   const meta = metadataFromBody(body);
   if (meta.partitions <= 0) throw new RestError(406, 'Number of partitions should be more than 0');
@@ -69,7 +81,7 @@ async function createPartitioned(ctx: AdminContext, m: RegExpMatchArray, _url: U
  * partitions get the subscriptions the existing ones have, so consumers that discover them miss nothing.
  */
 async function growPartitioned(ctx: AdminContext, m: RegExpMatchArray, _url: URL, body: Buffer): Promise<Reply> {
-  const name = nameFromMatch(m);
+  const name = nameFromMatch(m, true);
   const meta = await ctx.registry.partitionedTopics.get(name.full);
   if (!meta) throw new RestError(409, `Topic ${name.full} is not the partitioned topic.`);
   const { partitions } = metadataFromBody(body);
@@ -80,7 +92,7 @@ async function growPartitioned(ctx: AdminContext, m: RegExpMatchArray, _url: URL
   if (partitions === meta.partitions) return noContent();
   const subscriptions = new Set<string>();
   for (const partition of partitionsOf(name, meta.partitions)) {
-    if (!(await ctx.registry.exists(partition.full))) continue;
+    if (name.domain !== 'persistent' || !(await ctx.registry.exists(partition.full))) continue;
     const topic = await ctx.registry.getTopic(partition, false);
     for (const sub of topic.subscriptions.values()) if (sub.durable) subscriptions.add(sub.name);
   }
@@ -91,8 +103,9 @@ async function growPartitioned(ctx: AdminContext, m: RegExpMatchArray, _url: URL
 
 /** DELETE …/partitions: PersistentTopicsBase.internalDeletePartitionedTopic; refused while clients are attached unless forced. */
 async function deletePartitioned(ctx: AdminContext, m: RegExpMatchArray, url: URL): Promise<Reply> {
-  const name = topicFromMatch(ctx, m);
+  const name = topicFromMatch(ctx, m, true);
   const meta = await ctx.registry.partitionedTopics.get(name.full);
+  if (meta && name.domain !== 'persistent') return deleteNonPersistentPartitioned(ctx, name, meta.partitions, queryFlag(url, 'force'));
   if (!meta) {
     if (await ctx.registry.exists(name.full)) {
       throw new RestError(409, `${name.full} is a non-partitioned topic. Instead of calling delete-partitioned-topic please call delete.`);
@@ -111,6 +124,16 @@ async function deletePartitioned(ctx: AdminContext, m: RegExpMatchArray, url: UR
     }
   }
   for (const partition of existing) await ctx.registry.deleteTopic(partition);
+  await ctx.registry.partitionedTopics.delete(name.full);
+  await deleteTopicSchema(ctx, name);
+  return noContent();
+}
+
+/** The loaded partitions of a non-persistent partitioned topic are closed, then its metadata goes. */
+async function deleteNonPersistentPartitioned(ctx: AdminContext, name: TopicName, partitions: number, force: boolean): Promise<Reply> {
+  const loaded = partitionsOf(name, partitions).flatMap((p) => ctx.registry.loadedNonPersistentTopic(p.full) ?? []);
+  if (!force && loaded.some((topic) => topic.usageCount() > 0)) throw new RestError(412, 'Topic has active producers/subscriptions');
+  for (const topic of loaded) await ctx.registry.dropNonPersistentTopic(topic.topicName);
   await ctx.registry.partitionedTopics.delete(name.full);
   return noContent();
 }

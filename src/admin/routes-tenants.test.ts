@@ -76,6 +76,14 @@ describe('namespaces', () => {
     expect((await b.call('DELETE', '/admin/v2/tenants/shop')).status).toBe(204);
   });
 
+  it('takes an empty replication_clusters list (pulsar-admin namespaces create) as the local cluster', async () => {
+    await b.call('PUT', '/admin/v2/tenants/cli', { allowedClusters: ['standalone'] });
+    expect((await b.call('PUT', '/admin/v2/namespaces/cli/ns', { replication_clusters: [] })).status).toBe(204);
+    expect((await b.call('GET', '/admin/v2/namespaces/cli/ns')).body).toMatchObject({ replication_clusters: ['standalone'] });
+    // pulsar-admin clusters list reads the current cluster from the runtime configuration
+    expect((await b.call('GET', '/admin/v2/brokers/configuration/runtime')).body).toMatchObject({ clusterName: 'standalone' });
+  });
+
   it("answers Pulsar's errors for missing tenants, bad names, foreign clusters, non-empty and forced deletes", async () => {
     await b.call('PUT', '/admin/v2/tenants/errs', { allowedClusters: ['standalone'] });
     expect(await b.call('PUT', '/admin/v2/namespaces/nope/ns')).toEqual({ status: 404, body: { reason: 'Tenant does not exist' } });

@@ -1,6 +1,7 @@
 import { parseTopicName } from '../topic/topic-name.js';
 import type { AdminContext } from './context.js';
 import { RestError, json, jsonBody, noContent, queryFlag, segment, serialized, type Reply, type RouteEntry } from './route.js';
+import { deleteTopicSchema } from './routes-schemas.js';
 import { connectedClients, existingTopic, topicFromMatch, topicPath } from './topic-paths.js';
 
 /** `{domain}://tenant/ns/` of a namespace-level topic route; 404 when the namespace is missing. */
@@ -53,6 +54,7 @@ async function deleteTopic(ctx: AdminContext, m: RegExpMatchArray, url: URL): Pr
   const clients = connectedClients(topic);
   if (clients > 0 && !queryFlag(url, 'force')) throw new RestError(412, `Topic has ${clients} connected producers/consumers`);
   await ctx.registry.deleteTopic(name);
+  await deleteTopicSchema(ctx, name);
   return noContent();
 }
 

@@ -64,6 +64,7 @@ function consumerStats(consumer: Consumer): Stats {
 function subscriptionStats(subscription: Subscription, ledger: Ledger): Stats {
   const consumers = subscription.consumers();
   const backlog = subscription.cursor.backlogEntries();
+  const delayed = subscription.delayedMessages;
   const type = subscription.subType === undefined ? 'None' : SUB_TYPE_NAMES[subscription.subType];
   const meta = consumers[0]?.keySharedMeta;
   return {
@@ -71,8 +72,8 @@ function subscriptionStats(subscription: Subscription, ledger: Ledger): Stats {
     bytesOutCounter: consumers.reduce((n, c) => n + c.bytesOutCounter, 0),
     msgOutCounter: consumers.reduce((n, c) => n + c.msgOutCounter, 0),
     msgRateRedeliver: 0, messageAckRate: 0, chunkedMessageRate: 0,
-    msgBacklog: backlog, backlogSize: estimateBytes(ledger, backlog), msgBacklogNoDelayed: backlog,
-    blockedSubscriptionOnUnackedMsgs: subscription.blockedOnUnackedMessages, msgDelayed: 0,
+    msgBacklog: backlog, backlogSize: estimateBytes(ledger, backlog), msgBacklogNoDelayed: Math.max(0, backlog - delayed),
+    blockedSubscriptionOnUnackedMsgs: subscription.blockedOnUnackedMessages, msgDelayed: delayed,
     unackedMessages: consumers.reduce((n, c) => n + c.unackedMessages, 0),
     type, msgRateExpired: 0, totalMsgExpired: subscription.msgExpiredCounter,
     consumers: consumers.map(consumerStats),

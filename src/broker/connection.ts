@@ -1,5 +1,5 @@
 import type { BrokerContext } from './context.js';
-import { decodeCommand, newCloseConsumer, newMessageHeader, newActiveConsumerChange, PING_FRAME, PONG_FRAME, newError } from '../protocol/commands.js';
+import { decodeCommand, newCloseConsumer, newMessageHeader, newActiveConsumerChange, newReachedEndOfTopic, PING_FRAME, PONG_FRAME, newError } from '../protocol/commands.js';
 import { decodeSendCommand } from '../protocol/send-command.js';
 import { FRAME_PADDING_BYTES, FrameDecoder, FrameError, type Frame } from '../protocol/frame.js';
 import { CommandType, type BaseCommand } from '../protocol/wire-types.js';
@@ -56,6 +56,8 @@ export class Connection implements ConsumerSender {
   private livenessWaiters: Array<() => void> = [];
   private livenessProbe: Promise<boolean> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Run once when the connection is released (topic-list watchers stop listening). */
+  private readonly releaseHooks: Array<() => void> = [];
 
   constructor(private readonly transport: Transport, readonly ctx: BrokerContext) {
     this.id = ctx.nextConnectionId();
@@ -101,6 +103,13 @@ export class Connection implements ConsumerSender {
     if (isActive !== undefined && this.consumers.has(consumerId)) this.write(newActiveConsumerChange(consumerId, isActive));
   }
 
+  /** Sent from protocol v9 on, as PulsarCommandSenderImpl.sendReachedEndOfTopic does. */
+  sendReachedEndOfTopic(consumerId: number): boolean {
+    if (!this.consumers.has(consumerId)) return false;
+    if (this.protocolVersion >= 9) this.write(newReachedEndOfTopic(consumerId));
+    return true;
+  }
+
   sendCloseConsumer(consumerId: number): void {
     const binding = this.consumers.get(consumerId);
     if (!binding) return;
@@ -108,6 +117,12 @@ export class Connection implements ConsumerSender {
     void binding.topic.unsubscribeConsumer(binding.subscription, binding.consumer);
     if (this.protocolVersion >= 5) this.write(newCloseConsumer(consumerId));
     else this.close('consumer closed by broker');
+  }
+
+  /** Registers work to do once when the connection closes. */
+  onRelease(hook: () => void): void {
+    if (this.state === 'closed') hook();
+    else this.releaseHooks.push(hook);
   }
 
   isWritable(): boolean {
@@ -265,5 +280,6 @@ export class Connection implements ConsumerSender {
     this.producers.clear();
     for (const binding of this.consumers.values()) void binding.topic.unsubscribeConsumer(binding.subscription, binding.consumer);
     this.consumers.clear();
+    for (const hook of this.releaseHooks.splice(0)) hook();
   }
 }

@@ -20,6 +20,10 @@ export interface BrokerConfig {
   clusterName: string;
   /** allowAutoTopicCreation=true. */
   allowAutoTopicCreation: boolean;
+  /** allowAutoTopicCreationType=non-partitioned. */
+  allowAutoTopicCreationType: 'non-partitioned' | 'partitioned';
+  /** defaultNumPartitions=1: partitions of an auto-created partitioned topic. */
+  defaultNumPartitions: number;
   /** allowAutoSubscriptionCreation=true. */
   allowAutoSubscriptionCreation: boolean;
   /** activeConsumerFailoverDelayTimeMillis=1000. */
@@ -86,6 +90,8 @@ export const defaultConfig: Readonly<BrokerConfig> = {
   keepAliveIntervalMs: 30_000,
   clusterName: 'standalone',
   allowAutoTopicCreation: true,
+  allowAutoTopicCreationType: 'non-partitioned',
+  defaultNumPartitions: 1,
   allowAutoSubscriptionCreation: true,
   activeConsumerFailoverDelayMs: 1000,
   dispatcherMaxReadBatchSize: 100,

@@ -9,6 +9,7 @@ import {
   type FeatureFlags,
   type MessageIdData,
   type ServerErrorCode,
+  type WireSchema,
 } from './wire-types.js';
 
 export class CommandDecodeError extends Error {
@@ -56,12 +57,14 @@ export function newError(requestId: number, error: ServerErrorCode, message: str
   return frame(CommandType.ERROR, 'error', { request_id: requestId, error, message });
 }
 
-export function newProducerSuccess(requestId: number, producerName: string, lastSequenceId: number | bigint): Buffer {
+/** `schemaVersion`: empty without a schema (SchemaVersion.Empty), else the 8-byte LongSchemaVersion. */
+export function newProducerSuccess(requestId: number, producerName: string, lastSequenceId: number | bigint,
+  schemaVersion: Uint8Array = new Uint8Array(0)): Buffer {
   return frame(CommandType.PRODUCER_SUCCESS, 'producer_success', {
     request_id: requestId,
     producer_name: producerName,
     last_sequence_id: lastSequenceId,
-    schema_version: new Uint8Array(0),
+    schema_version: schemaVersion,
     producer_ready: true,
   });
 }
@@ -130,6 +133,10 @@ export function newCloseConsumer(consumerId: number): Buffer {
   return frame(CommandType.CLOSE_CONSUMER, 'close_consumer', { consumer_id: consumerId, request_id: BROKER_REQUEST_ID });
 }
 
+export function newReachedEndOfTopic(consumerId: number): Buffer {
+  return frame(CommandType.REACHED_END_OF_TOPIC, 'reachedEndOfTopic', { consumer_id: consumerId });
+}
+
 export function newActiveConsumerChange(consumerId: number, isActive: boolean): Buffer {
   return frame(CommandType.ACTIVE_CONSUMER_CHANGE, 'active_consumer_change', { consumer_id: consumerId, is_active: isActive });
 }
@@ -151,9 +158,22 @@ export function newGetLastMessageIdResponse(requestId: number, lastMessageId: Me
   return frame(CommandType.GET_LAST_MESSAGE_ID_RESPONSE, 'getLastMessageIdResponse', body);
 }
 
-export function newGetTopicsOfNamespaceResponse(requestId: number, topics: string[], topicsHash: string): Buffer {
+export function newGetTopicsOfNamespaceResponse(requestId: number, topics: string[], topicsHash: string,
+  filtered = false, changed = true): Buffer {
   return frame(CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE, 'getTopicsOfNamespaceResponse', {
-    request_id: requestId, topics, filtered: false, topics_hash: topicsHash, changed: true,
+    request_id: requestId, topics, filtered, topics_hash: topicsHash, changed,
+  });
+}
+
+export function newWatchTopicListSuccess(requestId: number, watcherId: number, topics: string[], topicsHash: string): Buffer {
+  return frame(CommandType.WATCH_TOPIC_LIST_SUCCESS, 'watchTopicListSuccess', {
+    request_id: requestId, watcher_id: watcherId, topic: topics, topics_hash: topicsHash,
+  });
+}
+
+export function newWatchTopicUpdate(watcherId: number, newTopics: string[], deletedTopics: string[], topicsHash: string): Buffer {
+  return frame(CommandType.WATCH_TOPIC_UPDATE, 'watchTopicUpdate', {
+    watcher_id: watcherId, new_topics: newTopics, deleted_topics: deletedTopics, topics_hash: topicsHash,
   });
 }
 
@@ -173,9 +193,16 @@ export function newConsumerStatsError(requestId: number, error: ServerErrorCode,
   });
 }
 
-export function newGetOrCreateSchemaResponse(requestId: number, error?: ServerErrorCode, message?: string): Buffer {
+export function newGetSchemaResponse(requestId: number, schema: WireSchema, schemaVersion: Uint8Array): Buffer {
+  return frame(CommandType.GET_SCHEMA_RESPONSE, 'getSchemaResponse', {
+    request_id: requestId, schema, schema_version: schemaVersion,
+  });
+}
+
+export function newGetOrCreateSchemaResponse(requestId: number, error?: ServerErrorCode, message?: string,
+  schemaVersion: Uint8Array = new Uint8Array(0)): Buffer {
   const body: Record<string, unknown> = { request_id: requestId };
-  if (error === undefined) body.schema_version = new Uint8Array(0);
+  if (error === undefined) body.schema_version = schemaVersion;
   else Object.assign(body, { error_code: error, error_message: message || 'schema refused' });
   return frame(CommandType.GET_OR_CREATE_SCHEMA_RESPONSE, 'getOrCreateSchemaResponse', body);
 }

@@ -13,6 +13,7 @@ export const CommandType = {
   GET_TOPICS_OF_NAMESPACE: 32, GET_TOPICS_OF_NAMESPACE_RESPONSE: 33, GET_SCHEMA: 34,
   GET_SCHEMA_RESPONSE: 35, AUTH_CHALLENGE: 36, AUTH_RESPONSE: 37, ACK_RESPONSE: 38,
   GET_OR_CREATE_SCHEMA: 39, GET_OR_CREATE_SCHEMA_RESPONSE: 40,
+  WATCH_TOPIC_LIST: 64, WATCH_TOPIC_LIST_SUCCESS: 65, WATCH_TOPIC_UPDATE: 66, WATCH_TOPIC_LIST_CLOSE: 67,
 } as const;
 
 export const ServerError = {
@@ -46,6 +47,9 @@ export interface MessageIdData {
 }
 
 export interface KeyValue { key: string; value: string }
+
+/** PulsarApi.proto Schema (type is Schema.Type). */
+export interface WireSchema { name: string; schema_data: Uint8Array; type: number; properties?: KeyValue[] }
 
 export interface FeatureFlags {
   supports_auth_refresh?: boolean;
@@ -82,6 +86,7 @@ export interface CommandSubscribe {
   force_topic_creation?: boolean;
   start_message_rollback_duration_sec?: number;
   keySharedMeta?: unknown;
+  schema?: WireSchema;
   subscription_properties?: KeyValue[];
   consumer_epoch?: number;
 }
@@ -99,6 +104,7 @@ export interface CommandProducer {
   topic_epoch?: number;
   txn_enabled?: boolean;
   initial_subscription_name?: string;
+  schema?: WireSchema;
 }
 
 export interface CommandSend {
@@ -152,8 +158,16 @@ export interface CommandGetTopicsOfNamespace {
   topics_pattern?: string;
   topics_hash?: string;
 }
+export interface CommandWatchTopicList {
+  request_id: number;
+  watcher_id: number;
+  namespace: string;
+  topics_pattern: string;
+  topics_hash?: string;
+}
+export interface CommandWatchTopicListClose { request_id: number; watcher_id: number }
 export interface CommandGetSchema { request_id: number; topic: string; schema_version?: Uint8Array }
-export interface CommandGetOrCreateSchema { request_id: number; topic: string; producerName?: string }
+export interface CommandGetOrCreateSchema { request_id: number; topic: string; schema: WireSchema; producerName?: string }
 
 /** A decoded BaseCommand: `type` plus the one sub-message it names. */
 export interface BaseCommand {
@@ -176,6 +190,8 @@ export interface BaseCommand {
   getTopicsOfNamespace?: CommandGetTopicsOfNamespace;
   getSchema?: CommandGetSchema;
   getOrCreateSchema?: CommandGetOrCreateSchema;
+  watchTopicList?: CommandWatchTopicList;
+  watchTopicListClose?: CommandWatchTopicListClose;
   [field: string]: unknown;
 }
 

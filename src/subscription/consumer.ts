@@ -12,6 +12,8 @@ export interface ConsumerSender {
   sendActiveConsumerChange(consumerId: number, isActive: boolean): void;
   /** Broker-initiated close: the client re-subscribes (seek, unload, subscription deleted). */
   sendCloseConsumer(consumerId: number): void;
+  /** REACHED_END_OF_TOPIC: the topic was terminated and the consumer has everything. False if not sent (yet). */
+  sendReachedEndOfTopic?(consumerId: number): boolean;
   /** False while the socket's write buffer is over its high-water mark. */
   isWritable(): boolean;
   /** Probes the connection (PING, wait for any reply); a connection that stays silent is closed. */

@@ -37,6 +37,30 @@ describe('DelayedDeliveryTracker', () => {
     expect(tracker.inMemoryCount).toBe(0);
   });
 
+  it('counts the entries it holds (msgDelayed), in memory and in the index, once each', async () => {
+    const clock = new ManualClock(0);
+    const storage = createMemoryStorage();
+    const index = createDelayedIndex(storage.indexes, 'delayed/t/count', silentLogger);
+    const { tracker } = open(clock, index, 20, 10);
+    await settle();
+    expect(tracker.heldCount).toBe(0);
+    for (let key = 0; key < 100; key++) tracker.hold(key, 1000 + key, 0);
+    tracker.hold(5, 1005, 0);
+    expect(tracker.hold(100, 0, 0)).toBe(false);
+    await settle();
+    expect(tracker.inMemoryCount).toBeLessThanOrEqual(20);
+    expect(tracker.heldCount).toBe(100);
+    let released = 0;
+    while (released < 100 && clock.now() < 5000) {
+      clock.advance(10);
+      await settle();
+      released += tracker.takeDue(1000).length;
+      expect(tracker.heldCount).toBe(100 - released);
+    }
+    expect(released).toBe(100);
+    expect(tracker.heldCount).toBe(0);
+  });
+
   it('wakes the dispatcher at most once per tick, and within one tick of an entry\'s time', () => {
     const clock = new ManualClock(0);
     const { tracker, wakeups } = open(clock, undefined, 1000, 1000);

@@ -50,6 +50,8 @@ export class DelayedDeliveryTracker {
   private horizonKey: number;
   private loading = false;
   private heldWhileLoading: HeapItem[] = [];
+  /** Entries put into the index and not read back yet (see heldCount). */
+  private indexed = 0;
   private generation = 0;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
@@ -82,6 +84,15 @@ export class DelayedDeliveryTracker {
     return this.heap.size;
   }
 
+  /**
+   * Entries held, in memory and in the index (Pulsar's DelayedDeliveryTracker.getNumberOfDelayedMessages, the
+   * msgDelayed stat). Exact while the index is empty; an entry held again after a rewind while the index still
+   * has it counts twice until the index has been read through, which sets the count right again.
+   */
+  get heldCount(): number {
+    return this.heap.size + this.indexed;
+  }
+
   /** Holds the entry if its time has not come; returns whether it is held. Holding twice is harmless. */
   hold(key: number, deliverAt: number, tag: number): boolean {
     if (deliverAt <= this.clock.now()) return false;
@@ -93,6 +104,7 @@ export class DelayedDeliveryTracker {
       this.scheduleTimer();
     } else {
       this.index!.put(item);
+      this.indexed++;
       if (this.loading) this.heldWhileLoading.push(item);
     }
     return true;
@@ -161,6 +173,7 @@ export class DelayedDeliveryTracker {
       this.index!.put(item);
       this.inMemory.delete(item.key);
     }
+    this.indexed += spill.length;
     this.heap.reset(keep);
     this.horizonAt = spill[0]!.at;
     this.horizonKey = spill[0]!.key;
@@ -193,6 +206,8 @@ export class DelayedDeliveryTracker {
     this.horizonAt = full ? last.at : Infinity;
     this.horizonKey = full ? last.key + 1 : -Infinity;
     this.index!.removeRange(fromAt, fromKey, this.horizonAt, this.horizonKey);
+    // A short page was the index's last: nothing is left in it.
+    this.indexed = full ? Math.max(0, this.indexed - page.length) : 0;
     for (const item of page) if (!this.inMemory.has(item.key)) this.pushInMemory(item);
     for (const item of this.heldWhileLoading) {
       if (!this.inMemory.has(item.key) && before(item.at, item.key, this.horizonAt, this.horizonKey)) this.pushInMemory(item);

@@ -47,6 +47,7 @@ export abstract class Dispatcher {
   private running = false;
   private rerun = false;
   protected closed = false;
+  private delayedTracker: DelayedDeliveryTracker | undefined;
 
   constructor(protected readonly ctx: DispatchContext) {}
 
@@ -94,7 +95,13 @@ export abstract class Dispatcher {
   protected createDelayedTracker(kind: string): DelayedDeliveryTracker | undefined {
     const setup = this.ctx.delayedDelivery;
     if (!setup) return undefined;
-    return new DelayedDeliveryTracker(setup.clock, setup.options, setup.index?.(kind), () => this.trigger(), this.ctx.logger);
+    this.delayedTracker = new DelayedDeliveryTracker(setup.clock, setup.options, setup.index?.(kind), () => this.trigger(), this.ctx.logger);
+    return this.delayedTracker;
+  }
+
+  /** Delayed messages held back now (the msgDelayed stat); 0 for dispatchers that deliver at once. */
+  delayedMessageCount(): number {
+    return this.delayedTracker?.heldCount ?? 0;
   }
 
   /**

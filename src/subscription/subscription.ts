@@ -82,6 +82,11 @@ export class Subscription {
     return this.dispatcher?.connectedConsumers() ?? [];
   }
 
+  /** Delayed messages the dispatcher holds back now (stats: msgDelayed). */
+  get delayedMessages(): number {
+    return this.dispatcher?.delayedMessageCount() ?? 0;
+  }
+
   /**
    * Pulsar AbstractSubscription.checkForConsumerCompatibilityErrorWithDispatcher plus the dispatcher's
    * add rules. A connected Exclusive consumer is probed first: a dead connection loses its place.

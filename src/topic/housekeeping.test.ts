@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../config/logger.js';
 import { SubType } from '../protocol/wire-types.js';
 import { featureEntry, openFeatureTopic, subscribeTo, turns, type FeatureHarness } from '../test-support/topic-harness.js';
-import { Housekeeping } from './housekeeping.js';
+import { defaultConfig } from '../config/config.js';
+import { Housekeeping, housekeepingIntervals, MAX_MESSAGE_EXPIRY_INTERVAL_MS } from './housekeeping.js';
 import { STANDALONE_TOPIC_POLICIES } from './topic-policies.js';
 
 let h: FeatureHarness | undefined;
@@ -11,6 +12,16 @@ afterEach(async () => {
   keeper?.stop();
   await h?.close();
   h = undefined;
+});
+
+describe('housekeepingIntervals', () => {
+  it('checks message expiry at least every minute, as often as configured below that, never when 0', () => {
+    expect(housekeepingIntervals(defaultConfig).messageExpiryMs).toBe(MAX_MESSAGE_EXPIRY_INTERVAL_MS);
+    expect(MAX_MESSAGE_EXPIRY_INTERVAL_MS).toBe(60_000);
+    expect(housekeepingIntervals({ ...defaultConfig, messageExpiryCheckIntervalInMinutes: 0.5 }).messageExpiryMs).toBe(30_000);
+    expect(housekeepingIntervals({ ...defaultConfig, messageExpiryCheckIntervalInMinutes: 0 }).messageExpiryMs).toBe(0);
+    expect(housekeepingIntervals(defaultConfig).backlogQuotaMs).toBe(60_000);
+  });
 });
 
 describe('Housekeeping', () => {

@@ -37,3 +37,57 @@ export class PartitionedTopicStore {
     return entries.map(([key, meta]) => [key.slice(PARTITIONED_PREFIX.length), meta]);
   }
 }
+
+/** allowAutoTopicCreationType: what a PRODUCER, SUBSCRIBE or PARTITIONED_METADATA for a missing topic creates. */
+export type AutoTopicCreationType = 'non-partitioned' | 'partitioned';
+
+/** The broker's auto-creation settings (allowAutoTopicCreation, allowAutoTopicCreationType, defaultNumPartitions). */
+export interface AutoTopicCreationDefaults {
+  readonly allowAutoTopicCreation: boolean;
+  readonly allowAutoTopicCreationType?: AutoTopicCreationType;
+  readonly defaultNumPartitions?: number;
+}
+
+/** Pulsar's AutoTopicCreationOverride, the namespace policy `autoTopicCreationOverride`. */
+export interface AutoTopicCreationOverride {
+  readonly allowAutoTopicCreation: boolean;
+  readonly topicType: AutoTopicCreationType;
+  readonly defaultNumPartitions?: number;
+}
+
+/** What auto-creation does for one topic: whether it may, and how many partitions (0: non-partitioned). */
+export interface AutoTopicCreation {
+  readonly allowed: boolean;
+  readonly partitions: number;
+}
+
+/**
+ * The namespace's override when it has one, else the broker's settings
+ * (BrokerService.isAllowAutoTopicCreation, isDefaultTopicTypePartitioned, getDefaultNumPartitions).
+ */
+export function autoTopicCreationFor(defaults: AutoTopicCreationDefaults, override: AutoTopicCreationOverride | undefined): AutoTopicCreation {
+  if (override) {
+    const partitioned = override.topicType === 'partitioned';
+    return { allowed: override.allowAutoTopicCreation, partitions: partitioned ? Math.max(1, override.defaultNumPartitions ?? 1) : 0 };
+  }
+  const partitioned = defaults.allowAutoTopicCreationType === 'partitioned';
+  return { allowed: defaults.allowAutoTopicCreation, partitions: partitioned ? Math.max(1, defaults.defaultNumPartitions ?? 1) : 0 };
+}
+
+/**
+ * AutoTopicCreationOverrideImpl.validateOverride: an error message, or undefined when valid. The type and
+ * partition count are only checked when creation is allowed.
+ */
+export function overrideProblem(override: AutoTopicCreationOverride): string | undefined {
+  if (!override.allowAutoTopicCreation) return undefined;
+  if (override.topicType !== 'partitioned' && override.topicType !== 'non-partitioned') return `Unknown topic type [${String(override.topicType ?? null)}]`;
+  if (override.topicType === 'partitioned') {
+    if (override.defaultNumPartitions === undefined || override.defaultNumPartitions === null) {
+      return '[defaultNumPartitions] cannot be null when the type is partitioned.';
+    }
+    if (override.defaultNumPartitions <= 0) return '[defaultNumPartitions] cannot be less than 1 for partition type.';
+  } else if (override.defaultNumPartitions !== undefined && override.defaultNumPartitions !== null) {
+    return '[defaultNumPartitions] is not allowed to be set when the type of topic is non-partitioned';
+  }
+  return undefined;
+}

@@ -1,10 +1,11 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { BrokerConfig } from '../config/config.js';
+import type { AutoTopicCreationDefaults } from './partitions.js';
 import type { TopicSettings } from './topic.js';
 import type { TopicPolicies } from './topic-policies.js';
 
 /** The broker configuration as topics and subscriptions use it. */
-export function topicSettingsFromConfig(config: BrokerConfig, clock: Clock = systemClock): TopicSettings & { allowAutoTopicCreation: boolean } {
+export function topicSettingsFromConfig(config: BrokerConfig, clock: Clock = systemClock): TopicSettings & AutoTopicCreationDefaults {
   return {
     readBatchSize: config.dispatcherMaxReadBatchSize,
     failoverDelayMs: config.activeConsumerFailoverDelayMs,
@@ -13,6 +14,8 @@ export function topicSettingsFromConfig(config: BrokerConfig, clock: Clock = sys
     maxUnackedMessagesPerSubscription: config.maxUnackedMessagesPerSubscription,
     allowAutoSubscriptionCreation: config.allowAutoSubscriptionCreation,
     allowAutoTopicCreation: config.allowAutoTopicCreation,
+    allowAutoTopicCreationType: config.allowAutoTopicCreationType,
+    defaultNumPartitions: config.defaultNumPartitions,
     clock,
     batchIndexAck: config.acknowledgmentAtBatchIndexLevelEnabled,
     delayedDelivery: {

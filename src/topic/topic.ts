@@ -1,5 +1,5 @@
 import { BrokerError } from '../errors.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { defaultConfig } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { readEntryMetadata, messagesInEntry } from '../protocol/peek.js';
@@ -74,6 +74,12 @@ export interface SubscribeRequest {
   readonly keySharedMeta?: KeySharedMeta;
 }
 
+/** Metadata key of a terminated topic's last position. */
+export const terminatedKey = (topic: string): string => `terminated/${topic}`;
+
+/** How often a terminated topic checks whether consumers reached its end. */
+const REACHED_END_CHECK_MS = 200;
+
 /** Client sentinels decode as huge numbers: earliest is (2^64-1, 2^64-1), latest (2^63-1, 2^63-1). */
 const EARLIEST_LEDGER_ID = 1.8e19;
 const LATEST_LEDGER_ID = 9.2e18;
@@ -85,6 +91,17 @@ export class Topic {
   readonly subscriptions = new Map<string, Subscription>();
   msgInCounter = 0;
   bytesInCounter = 0;
+  /** Entries appended since the topic was loaded (ManagedLedger entriesAddedCounter). */
+  entriesAddedCounter = 0;
+  /** When this topic was loaded: Pulsar opens a new ledger then (lastLedgerCreatedTimestamp). */
+  readonly loadedAtMs: number;
+  /** The last entry of a terminated topic (PersistentTopic.terminate); undefined while it takes messages. */
+  terminatedAt: Position | undefined;
+  private terminating: Promise<Position> | undefined;
+  /** The latest append: appends resolve in order, so awaiting it waits for every append under way. */
+  private lastAppend: Promise<unknown> = Promise.resolve();
+  private reachedEndTimer: TimerHandle | undefined;
+  private readonly notifiedEnd = new WeakSet<Consumer>();
   /** What this topic acts on: the namespace's policies over the broker's (applyPolicies()). */
   policies: TopicPolicies = STANDALONE_TOPIC_POLICIES;
   readonly deduplication: MessageDeduplication | undefined;
@@ -103,6 +120,7 @@ export class Topic {
   ) {
     this.name = topicName.full;
     this.clock = settings.clock ?? systemClock;
+    this.loadedAtMs = this.clock.now();
     this.deduplication = services.metadata
       ? new MessageDeduplication(this.name, ledger, services.metadata, settings.deduplication ?? DEFAULT_DEDUPLICATION_SETTINGS,
         this.clock, logger)
@@ -119,9 +137,12 @@ export class Topic {
   /** Durable append; resolves after fsync. Wakes every subscription. */
   async publish(entry: Buffer, messages: number, origin?: PublishOrigin): Promise<Position> {
     if (this.closed) throw new BrokerError('ServiceNotReady', `Topic ${this.name} is closing`);
+    if (this.terminatedAt || this.terminating) throw new BrokerError('TopicTerminatedError', `Topic ${this.name} has been terminated`);
     let position: Position;
     try {
-      position = await this.ledger.append(entry);
+      const append = this.ledger.append(entry);
+      this.lastAppend = append;
+      position = await append;
     } catch (error) {
       this.deduplication?.writeFailed();
       throw error;
@@ -131,6 +152,7 @@ export class Topic {
     }
     this.msgInCounter += messages;
     this.bytesInCounter += entry.length;
+    this.entriesAddedCounter++;
     for (const sub of this.subscriptions.values()) sub.notify();
     return position;
   }
@@ -146,6 +168,7 @@ export class Topic {
   }
 
   async addProducer(producer: ProducerHandle): Promise<void> {
+    if (this.terminatedAt || this.terminating) throw new BrokerError('TopicTerminatedError', 'Topic was already terminated');
     // A new producer is refused while the backlog is over quota (PersistentTopic.checkBacklogQuotaExceeded).
     const refusal = await backlogQuotaError(this);
     if (refusal) throw refusal;
@@ -261,6 +284,60 @@ export class Topic {
     return this.ledger.positionAfter(previousOf(first), low + 1);
   }
 
+  /** Reads the persisted termination (a terminated topic stays terminated across restarts). */
+  async recoverTermination(): Promise<void> {
+    const stored = await this.services.metadata?.get<Position>(terminatedKey(this.name));
+    if (stored) this.terminatedAt = { ledgerId: stored.ledgerId, entryId: stored.entryId };
+    if (this.terminatedAt) this.watchReachedEnd();
+  }
+
+  /**
+   * PersistentTopic.terminate: no more messages are accepted (producers are disconnected and refused with
+   * TopicTerminatedError when they come back), and consumers that acknowledged everything get
+   * REACHED_END_OF_TOPIC. Answers the last entry; terminating again answers the same.
+   */
+  async terminate(): Promise<Position> {
+    if (this.terminatedAt) return this.terminatedAt;
+    // A failed termination (its state could not be persisted) leaves the topic open again.
+    this.terminating ??= this.terminateAfterAppends().catch((error: unknown) => {
+      this.terminating = undefined;
+      throw error;
+    });
+    return this.terminating;
+  }
+
+  /** New publishes are refused already; appends under way complete first, as ManagedLedger.asyncTerminate waits for them. */
+  private async terminateAfterAppends(): Promise<Position> {
+    await this.lastAppend.catch(() => undefined);
+    const last = this.ledger.lastPosition() ?? previousOf(this.ledger.nextPosition());
+    await this.services.metadata?.put(terminatedKey(this.name), last);
+    this.terminatedAt = last;
+    for (const producer of [...this.producers.values()]) producer.close();
+    this.watchReachedEnd();
+    return last;
+  }
+
+  /**
+   * Pulsar's dispatchers tell consumers of a terminated topic that they reached the end once their
+   * subscription has no backlog left (PersistentDispatcherMultipleConsumers/SingleActiveConsumer on
+   * NoMoreEntriesToReadException); here a light periodic check does it for every dispatcher alike.
+   */
+  private watchReachedEnd(): void {
+    this.reachedEndTimer?.cancel();
+    if (this.closed) return;
+    this.notifyReachedEnd();
+    this.reachedEndTimer = this.clock.schedule(() => this.watchReachedEnd(), REACHED_END_CHECK_MS);
+  }
+
+  private notifyReachedEnd(): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.cursor.backlogEntries() > 0) continue;
+      for (const consumer of subscription.consumers()) {
+        if (!this.notifiedEnd.has(consumer) && consumer.sender.sendReachedEndOfTopic?.(consumer.id)) this.notifiedEnd.add(consumer);
+      }
+    }
+  }
+
   /** After acks, delete whole segments that every durable subscription has passed. */
   scheduleTrim(): void {
     if (this.trimScheduled || this.closed) return;
@@ -274,6 +351,7 @@ export class Topic {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reachedEndTimer?.cancel();
     for (const producer of this.producers.values()) producer.close();
     for (const sub of this.subscriptions.values()) {
       for (const consumer of [...sub.consumers()]) consumer.sender.sendCloseConsumer(consumer.id);

@@ -1,5 +1,6 @@
 import { newConnected } from '../../protocol/commands.js';
 import { MAX_PROTOCOL_VERSION, type CommandConnect } from '../../protocol/wire-types.js';
+import { BROKER_SIDE_PATTERN_EVALUATION } from '../../topic/topic-list.js';
 import type { Connection } from '../connection.js';
 
 /**
@@ -14,5 +15,7 @@ export function handleConnect(conn: Connection, connect: CommandConnect): void {
   conn.write(newConnected(serverVersion, conn.protocolVersion, config.maxMessageSizeBytes, {
     // PIP-344: PARTITIONED_METADATA honours metadata_auto_creation_enabled=false.
     supports_get_partitioned_metadata_without_auto_creation: true,
+    // PIP-145 topic-list watchers (topic-list-watch.ts); Pulsar 4.0 advertises enableBrokerSideSubscriptionPatternEvaluation.
+    supports_topic_watchers: BROKER_SIDE_PATTERN_EVALUATION,
   }));
 }

@@ -5,9 +5,13 @@ import {
 import { ServerError, SubType, type BaseCommand, type MessageIdData } from '../../protocol/wire-types.js';
 import type { Position } from '../../storage/types.js';
 import { keySharedMetaFromWire } from '../../subscription/key-shared-meta.js';
+import { Subscription } from '../../subscription/subscription.js';
 import { parseTopicName } from '../../topic/topic-name.js';
+import { Topic } from '../../topic/topic.js';
+import type { BoundTopic, ConsumerBinding, PersistentBinding } from '../bindings.js';
 import type { Connection } from '../connection.js';
 import { toServerError } from '../error-codes.js';
+import { checkSubscriberSchema } from './schema.js';
 
 const SUBSCRIPTION_TYPE_NAMES = ['Exclusive', 'Shared', 'Failover', 'Key_Shared'];
 
@@ -28,7 +32,8 @@ export async function handleSubscribe(conn: Connection, cmd: BaseCommand): Promi
     if (await registry.isPartitioned(topicName)) {
       throw new BrokerError('NotAllowedError', `Found partitioned metadata for non-partitioned topic ${topicName.full}`);
     }
-    const topic = await registry.getTopic(topicName, request.force_topic_creation !== false);
+    const topic = await registry.getAnyTopic(topicName, request.force_topic_creation !== false);
+    await checkSubscriberSchema(conn, topic, request.schema);
     const { subscription, consumer } = await topic.subscribe({
       subscription: request.subscription,
       subType: request.subType,
@@ -40,9 +45,10 @@ export async function handleSubscribe(conn: Connection, cmd: BaseCommand): Promi
       startMessageId: request.start_message_id,
       sender: conn,
       keySharedMeta: request.subType === SubType.Key_Shared ? keySharedMetaFromWire(request.keySharedMeta) : undefined,
+      readCompacted: request.read_compacted === true,
     });
     if (!conn.isOpen) {
-      await topic.unsubscribeConsumer(subscription, consumer);
+      await (topic as BoundTopic).unsubscribeConsumer(subscription, consumer);
       return;
     }
     conn.consumers.set(request.consumer_id, { topic, subscription, consumer });
@@ -145,12 +151,18 @@ export async function handleSeek(conn: Connection, cmd: BaseCommand): Promise<vo
     conn.sendError(seek.request_id, new BrokerError('MetadataError', 'Message id and message publish time were not present'));
     return;
   }
+  const persistent = persistentOf(binding);
+  if (!persistent) {
+    // A non-persistent subscription has no cursor to move (NonPersistentSubscription.resetCursor is a no-op).
+    conn.write(newSuccess(seek.request_id));
+    return;
+  }
   try {
-    const { topic } = binding;
+    const { topic } = persistent;
     const target = seek.message_id
       ? seekTarget(seek.message_id, topic.ledger.firstPosition(), topic.ledger.nextPosition())
       : await topic.positionForPublishTime(seek.message_publish_time!);
-    await binding.subscription.resetCursor(target);
+    await persistent.subscription.resetCursor(target);
     conn.write(newSuccess(seek.request_id));
   } catch (error) {
     conn.sendError(seek.request_id, new BrokerError('UnknownError', `Reset subscription failed: ${(error as Error).message}`));
@@ -172,12 +184,17 @@ export async function handleGetLastMessageId(conn: Connection, cmd: BaseCommand)
     conn.sendError(request.request_id, new BrokerError('MetadataError', 'Consumer not found'));
     return;
   }
-  const partition = binding.topic.topicName.partitionIndex;
-  const last = await binding.topic.lastMessageId();
+  const persistent = persistentOf(binding);
+  if (!persistent) {
+    conn.sendError(request.request_id, new BrokerError('NotAllowedError', 'GetLastMessageId is not supported on non-persistent topics'));
+    return;
+  }
+  const partition = persistent.topic.topicName.partitionIndex;
+  const last = await persistent.topic.lastMessageId();
   const lastId = last
     ? { ledgerId: last.ledgerId, entryId: last.entryId, partition, batch_index: last.batchIndex }
     : { ledgerId: -1, entryId: -1, partition, batch_index: -1 };
-  const markDelete = binding.subscription.cursor.markDelete;
+  const markDelete = persistent.subscription.cursor.markDelete;
   const markDeleteId = markDelete.ledgerId >= 0 && markDelete.entryId >= 0
     ? { ledgerId: markDelete.ledgerId, entryId: markDelete.entryId, partition }
     : undefined;
@@ -203,8 +220,14 @@ export function handleConsumerStats(conn: Connection, cmd: BaseCommand): void {
     connectedSince: consumer.connectedSince.toISOString(),
     type: SUBSCRIPTION_TYPE_NAMES[consumer.subType] ?? 'Exclusive',
     msgRateExpired: 0,
-    msgBacklog: subscription.cursor.backlogEntries(),
+    msgBacklog: subscription instanceof Subscription ? subscription.cursor.backlogEntries() : 0,
   }));
+}
+
+/** The cursor-owning side of a binding; undefined on a non-persistent topic. */
+function persistentOf(binding: ConsumerBinding): PersistentBinding | undefined {
+  const { topic, subscription } = binding;
+  return topic instanceof Topic && subscription instanceof Subscription ? { topic, subscription } : undefined;
 }
 
 /** Ids of real entries are small numbers; sentinels and garbage decode as BigInts (wide-integers.ts) and match nothing. */

@@ -7,6 +7,7 @@ import {
 import { handleGetTopicsOfNamespace, handleLookup, handlePartitionedMetadata } from './lookup.js';
 import { handleCloseProducer, handleProducer, handleSend } from './producer.js';
 import { handleGetOrCreateSchema, handleGetSchema } from './schema.js';
+import { handleWatchTopicList, handleWatchTopicListClose } from './topic-list-watch.js';
 
 export type CommandHandler = (conn: Connection, command: BaseCommand, payload: Buffer | undefined) => void | Promise<void>;
 
@@ -15,6 +16,8 @@ export const commandHandlers: Partial<Record<number, CommandHandler>> = {
   [CommandType.PARTITIONED_METADATA]: handlePartitionedMetadata,
   [CommandType.LOOKUP]: handleLookup,
   [CommandType.GET_TOPICS_OF_NAMESPACE]: handleGetTopicsOfNamespace,
+  [CommandType.WATCH_TOPIC_LIST]: handleWatchTopicList,
+  [CommandType.WATCH_TOPIC_LIST_CLOSE]: handleWatchTopicListClose,
   [CommandType.PRODUCER]: handleProducer,
   [CommandType.SEND]: handleSend,
   [CommandType.CLOSE_PRODUCER]: handleCloseProducer,

@@ -6,6 +6,10 @@ import type { PublishOrigin } from '../../topic/topic.js';
 import { parseTopicName } from '../../topic/topic-name.js';
 import type { ProducerBinding } from '../bindings.js';
 import type { Connection } from '../connection.js';
+import { producerSchemaVersion } from './schema.js';
+
+/** The schema version each open producer was answered with, for a retried PRODUCER. */
+const schemaVersions = new WeakMap<ProducerBinding, Uint8Array>();
 
 /**
  * PRODUCER → PRODUCER_SUCCESS or ERROR (ServerCnx.handleProducer). A name is generated when the
@@ -16,7 +20,7 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
   const existing = conn.producers.get(request.producer_id);
   if (existing) {
     // A retried PRODUCER for an id that is already open gets the same answer again.
-    conn.write(newProducerSuccess(request.request_id, existing.name, existing.topic.lastSequenceId(existing.name)));
+    conn.write(newProducerSuccess(request.request_id, existing.name, existing.topic.lastSequenceId(existing.name), schemaVersions.get(existing)));
     return;
   }
   try {
@@ -28,7 +32,9 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
     if (await registry.isPartitioned(topicName)) {
       throw new BrokerError('NotAllowedError', `Found partitioned metadata for non-partitioned topic ${topicName.full}`);
     }
-    const topic = await registry.getTopic(topicName, true);
+    const topic = await registry.getAnyTopic(topicName, true);
+    // The schema is registered (or refused) before the producer is added (ServerCnx.handleProducer).
+    const schemaVersion = await producerSchemaVersion(conn, topicName, request.schema);
     const name = request.producer_name || conn.ctx.nextProducerName();
     const binding: ProducerBinding = {
       producerId: request.producer_id,
@@ -51,8 +57,9 @@ export async function handleProducer(conn: Connection, cmd: BaseCommand): Promis
       return;
     }
     conn.producers.set(request.producer_id, binding);
+    schemaVersions.set(binding, schemaVersion);
     // With deduplication the producer resumes after the highest sequence id the broker has (Producer.getLastSequenceId).
-    conn.write(newProducerSuccess(request.request_id, name, topic.lastSequenceId(name)));
+    conn.write(newProducerSuccess(request.request_id, name, topic.lastSequenceId(name), schemaVersion));
   } catch (error) {
     conn.sendError(request.request_id, error);
   }
@@ -113,6 +120,11 @@ export function handleSend(conn: Connection, cmd: BaseCommand, payload: Buffer |
     (error: unknown) => {
       conn.publishFinished();
       conn.ctx.logger.warn(`publish to ${producer.topic.name} failed`, error);
+      // Producer.MessagePublishContext: a terminated topic answers TopicTerminatedError, any other failure PersistenceError.
+      if (error instanceof BrokerError && error.code === 'TopicTerminatedError') {
+        conn.write(newSendError(send.producer_id, sequenceId, ServerError.TopicTerminatedError, error.message));
+        return;
+      }
       conn.write(newSendError(send.producer_id, sequenceId, ServerError.PersistenceError, `Failed to persist message: ${(error as Error).message}`));
     },
   );

@@ -44,6 +44,11 @@ public final class Suite {
         AckScenarios.register();
         TopicScenarios.register();
         RestartScenarios.register();
+        RetryTimeScenarios.register();
+        NonPersistentScenarios.register();
+        RegexScenarios.register();
+        SchemaScenarios.register();
+        TerminateScenarios.register();
     }
 
     private Suite() {}
